@@ -1,0 +1,159 @@
+// The local provider: a cluster's instances are processes on this host. Each instance is one
+// detached agent (and the router role runs the router process), so apps keep running while the
+// server restarts; a restarted server finds them alive and adopts them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
+import type { Provider } from '../../server/core/provider.ts';
+import {
+  findInstance, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
+} from '../../server/db/instances.ts';
+import { dataPaths } from '../../server/core/pipeline.ts';
+
+const NAME = 'provider-local';
+const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
+const ROUTER_MAIN = fileURLToPath(new URL('../../server/router/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/** The local cluster's shape: one app instance and one router. */
+const LOCAL_INSTANCES = [
+  { role: 'app', suffix: 'app-1' },
+  { role: 'router', suffix: 'router-1' },
+];
+
+export function instanceDir(scalarium: Scalarium, id: string): string {
+  return path.join(dataPaths(scalarium).instances, id);
+}
+
+/** True when the pid file names a live process started for this very instance directory. */
+export function runningPid(dir: string): number | undefined {
+  const pid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim() || NaN);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes(dir) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeRunningPid(dir: string): number | undefined {
+  try {
+    return runningPid(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id' | 'role'>): Promise<number> {
+  const dir = instanceDir(scalarium, instance.id);
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  const token = crypto.randomBytes(32).toString('base64url');
+  await setInstanceToken(scalarium.db, instance.id, token);
+  const wsUrl = `${scalarium.baseUrl.replace(/^http/, 'ws')}/agent`;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    SCALARIUM_SERVER_URL: wsUrl,
+    SCALARIUM_INSTANCE_ID: instance.id,
+    SCALARIUM_INSTANCE_TOKEN: token,
+    SCALARIUM_AGENT_DIR: dir,
+  };
+  if (instance.role === 'router') {
+    env.SCALARIUM_ROUTER_HOST = scalarium.config.routerHost;
+    env.SCALARIUM_ROUTER_PORT = String(scalarium.config.routerPort);
+    env.SCALARIUM_ROUTER_STATE = path.join(dir, 'routes.json');
+  }
+  const log = fs.openSync(path.join(dir, 'output.log'), 'a', 0o600);
+  const main = instance.role === 'router' ? ROUTER_MAIN : AGENT_MAIN;
+  // `--instance-dir` is not read by the process: it marks the command line so that a later server
+  // can tell this instance's process from an unrelated one that reused the pid.
+  const child = spawn(process.execPath, ['--import', TSX, main, '--instance-dir', dir], {
+    cwd: dir, env, detached: true, stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  await fsp.writeFile(path.join(dir, 'pid'), String(child.pid), { mode: 0o600 });
+  return child.pid!;
+}
+
+export function createLocalProvider(scalarium: Scalarium): Provider {
+  return {
+    name: 'local',
+    async ensureInstances(cluster: Cluster): Promise<void> {
+      const instances = await listInstances(scalarium.db, cluster.id);
+      await Promise.all(LOCAL_INSTANCES.map(async ({ role, suffix }) => {
+        const id = `${cluster.name}-${suffix}`;
+        if (!instances.some((i) => i.id === id)) {
+          await insertInstance(scalarium.db, { id, clusterId: cluster.id, role, token: crypto.randomBytes(32).toString('hex') });
+        }
+        let pid = safeRunningPid(instanceDir(scalarium, id));
+        if (pid) {
+          scalarium.hooks.log.call({ app: '', source: 'provider-local', line: `adopting ${id} (pid ${pid})`, at: new Date().toISOString() });
+        } else {
+          await updateInstance(scalarium.db, id, { state: 'booting' });
+          pid = await spawnInstance(scalarium, { id, role });
+        }
+        await updateInstance(scalarium.db, id, { pid, address: '127.0.0.1' });
+        try {
+          await scalarium.hub.waitFor(id, CONNECT_TIMEOUT_MS);
+        } catch (error) {
+          await updateInstance(scalarium.db, id, { state: 'failed' });
+          throw error;
+        }
+      }));
+    },
+    async terminate(instance: Instance): Promise<void> {
+      await stopLocalInstance(instanceDir(scalarium, instance.id));
+      await updateInstance(scalarium.db, instance.id, { state: 'stopped', pid: null });
+    },
+  };
+}
+
+/** SIGTERM the instance process (it stops its app processes), SIGKILL leftovers after a grace period. */
+export async function stopLocalInstance(dir: string, graceMs = 15_000): Promise<void> {
+  const pid = safeRunningPid(dir);
+  if (pid) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && safeRunningPid(dir)) await new Promise((r) => setTimeout(r, 100));
+    if (safeRunningPid(dir)) process.kill(pid, 'SIGKILL');
+  }
+  const appPids = await fsp.readFile(path.join(dir, 'app-pids'), 'utf8').catch(() => '');
+  for (const line of appPids.split('\n')) {
+    const appPid = Number(line);
+    if (!Number.isInteger(appPid) || appPid <= 0) continue;
+    try {
+      process.kill(-appPid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** Stops every local instance of a data directory: `scalarium-server stop-instances`. */
+export async function stopAllLocalInstances(dataDir: string): Promise<string[]> {
+  const root = path.join(dataDir, 'instances');
+  const ids = fs.existsSync(root) ? await fsp.readdir(root) : [];
+  await Promise.all(ids.map((id) => stopLocalInstance(path.join(root, id))));
+  return ids;
+}
+
+export const localProviderPlugin: Plugin = {
+  name: NAME,
+  apply(scalarium) {
+    scalarium.registerProvider(createLocalProvider(scalarium));
+  },
+};
+
+export { findInstance };
+export default localProviderPlugin;

@@ -1,0 +1,168 @@
+// Zero-downtime rollout (the deploy hook): start the processes the release needs, wait until every
+// one is ready, switch the router (configure), drain the old processes and stop them. If any new
+// process fails, the new ones are stopped and nothing that serves has changed (invariant 3).
+import crypto from 'node:crypto';
+import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
+import type { DeployContext } from '../../server/core/types.ts';
+import { ScalariumError } from '../../server/core/errors.ts';
+import { configureCluster } from '../../server/core/configure.ts';
+import { deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess, type ProcessRow } from '../../server/db/processes.ts';
+import { listInstances, type Instance } from '../../server/db/instances.ts';
+import type { ProcessReport, ProcessSpec } from '../../server/agent/protocol.ts';
+import type { Step } from '../../server/db/deployments.ts';
+
+const NAME = 'rollout';
+const STOP_GRACE_MS = 10_000;
+const DRAIN_TIMEOUT_MS = 30_000;
+/** Time allowed for fetching and unpacking a slug, on top of the readiness timeout. */
+const START_ALLOWANCE_MS = 120_000;
+
+interface Plan {
+  keep: ProcessRow[];
+  start: Array<{ type: string; index: number }>;
+  stop: ProcessRow[];
+}
+
+/** Decides which processes stay, which start and which stop for the wanted formation. */
+export function planRollout(existing: ProcessRow[], ctx: Pick<DeployContext, 'release' | 'formation' | 'replace' | 'onlyTypes'>): Plan {
+  const plan: Plan = { keep: [], start: [], stop: [] };
+  const inScope = (type: string) => !ctx.onlyTypes || ctx.onlyTypes.includes(type);
+  const types = new Set([...Object.keys(ctx.formation), ...existing.map((p) => p.type)]);
+  for (const type of types) {
+    const mine = existing.filter((p) => p.type === type);
+    if (!inScope(type)) {
+      plan.keep.push(...mine);
+      continue;
+    }
+    const wanted = ctx.release.processTypes[type] ? (ctx.formation[type] ?? 0) : 0;
+    const reusable = ctx.replace ? [] : mine.filter((p) => p.release === ctx.release.version && p.state === 'ready');
+    const kept = reusable.slice(0, wanted);
+    plan.keep.push(...kept);
+    plan.stop.push(...mine.filter((p) => !kept.includes(p)));
+    for (let i = kept.length; i < wanted; i++) plan.start.push({ type, index: i + 1 });
+  }
+  return plan;
+}
+
+async function timedStep<T>(steps: Step[], name: string, fn: () => Promise<T>, detail?: string): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    steps.push({ name, ms: Math.round(performance.now() - start), ...(detail ? { detail } : {}) });
+  }
+}
+
+function readinessFor(scalarium: Scalarium, config: Record<string, string>) {
+  const seconds = Number(config.SCALARIUM_READINESS_TIMEOUT);
+  return {
+    path: config.SCALARIUM_READINESS_PATH?.startsWith('/') ? config.SCALARIUM_READINESS_PATH : '/',
+    timeoutMs: Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 600) * 1000 : scalarium.config.readinessTimeoutMs,
+    ...(config.SCALARIUM_READINESS_EXPECT ? { expect: config.SCALARIUM_READINESS_EXPECT } : {}),
+  };
+}
+
+async function appInstances(scalarium: Scalarium, clusterId: number): Promise<Instance[]> {
+  const instances = (await listInstances(scalarium.db, clusterId)).filter((i) => i.role === 'app' && i.state === 'online' && scalarium.hub.peer(i.id));
+  if (!instances.length) throw new ScalariumError('no_capacity', { reason: 'no app instance of this cluster is online' });
+  return instances;
+}
+
+export async function stopProcesses(scalarium: Scalarium, processes: ProcessRow[]): Promise<void> {
+  const byInstance = new Map<string, string[]>();
+  for (const p of processes) byInstance.set(p.instanceId, [...(byInstance.get(p.instanceId) ?? []), p.id]);
+  await Promise.all([...byInstance].map(async ([instanceId, ids]) => {
+    // An instance that is away stops them when it reconnects (unknown processes are stopped then).
+    if (scalarium.hub.peer(instanceId)) {
+      await scalarium.hub.request(instanceId, { op: 'stop', ids, graceMs: STOP_GRACE_MS }, STOP_GRACE_MS + 10_000).catch(() => {});
+    }
+  }));
+  await deleteProcesses(scalarium.db, processes.map((p) => p.id));
+}
+
+async function drainRouters(scalarium: Scalarium, processes: ProcessRow[]): Promise<void> {
+  const backends = processes.filter((p) => p.routed && p.port).map((p) => ({ host: '127.0.0.1', port: p.port! }));
+  if (!backends.length) return;
+  await Promise.all(scalarium.hub.connectedPeers('router').map((router) =>
+    scalarium.hub.request(router.instanceId, { op: 'drain', backends, timeoutMs: DRAIN_TIMEOUT_MS }, DRAIN_TIMEOUT_MS + 5000).catch(() => {})));
+}
+
+export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise<void> {
+  const { app, release, output, steps } = ctx;
+  const cluster = await scalarium.db('clusters').where({ id: app.cluster_id }).first();
+  const existing = await listProcesses(scalarium.db, { appId: app.id });
+  const plan = planRollout(existing, ctx);
+  const instances = plan.start.length ? await appInstances(scalarium, app.cluster_id) : [];
+  const readiness = readinessFor(scalarium, release.config);
+
+  const started: ProcessRow[] = [];
+  if (plan.start.length) {
+    output.line(`-----> Starting ${plan.start.length} process${plan.start.length === 1 ? '' : 'es'} of v${release.version}`);
+    await timedStep(steps, 'start', async () => {
+      const results = await Promise.allSettled(plan.start.map(async ({ type, index }, n) => {
+        const instance = instances[n % instances.length]!;
+        const id = `${app.name}-${type}-${crypto.randomBytes(5).toString('hex')}`;
+        await insertProcess(scalarium.db, { id, appId: app.id, instanceId: instance.id, type, release: release.version });
+        const row: ProcessRow = { id, appId: app.id, instanceId: instance.id, type, release: release.version, state: 'starting', routed: false, port: null, restarts: 0, startedAt: null };
+        started.push(row);
+        const spec: ProcessSpec = {
+          id, app: app.name, type, release: release.version, command: release.processTypes[type]!,
+          env: {
+            ...release.config, DYNO: `${type}.${index}`, SCALARIUM_APP: app.name, SCALARIUM_RELEASE: `v${release.version}`,
+            SCALARIUM_PROCESS_TYPE: type,
+          },
+          slug: { sha256: release.slug, url: `${scalarium.baseUrl}/internal/slugs/${release.slug}` },
+          ...(type === 'web' ? { readiness } : {}),
+        };
+        const report = await scalarium.hub.request<ProcessReport>(instance.id, { op: 'start', spec }, readiness.timeoutMs + START_ALLOWANCE_MS);
+        row.state = 'ready';
+        row.port = report.port;
+        await updateProcess(scalarium.db, id, { state: 'ready', port: report.port, startedAt: report.startedAt });
+        output.line(`       ${type}.${index} ready`);
+      }));
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failures.length) {
+        await stopProcesses(scalarium, started);
+        const reason = (failures[0]!.reason as Error).message;
+        throw new ScalariumError('deploy_failed', { reason });
+      }
+    });
+  }
+
+  // Switch: new web processes take traffic, the ones being replaced stop taking it.
+  const newWeb = [...plan.keep, ...started].filter((p) => p.type === 'web');
+  await setRouted(scalarium.db, newWeb.map((p) => p.id), true);
+  await setRouted(scalarium.db, plan.stop.map((p) => p.id), false);
+  if (started.length || plan.stop.length) {
+    try {
+      await timedStep(steps, 'switch', () => configureCluster(scalarium, cluster, `deploy ${app.name} v${release.version}`));
+    } catch (error) {
+      // The router kept its old table: put the records back and take the new processes away.
+      await setRouted(scalarium.db, plan.stop.filter((p) => p.routed).map((p) => p.id), true);
+      await stopProcesses(scalarium, started);
+      throw new ScalariumError('deploy_failed', { reason: `could not switch the router: ${(error as Error).message}` });
+    }
+  }
+  if (plan.stop.length) {
+    output.line(`-----> Stopping ${plan.stop.length} old process${plan.stop.length === 1 ? '' : 'es'}`);
+    await timedStep(steps, 'drain', () => drainRouters(scalarium, plan.stop));
+    await timedStep(steps, 'stop', () => stopProcesses(scalarium, plan.stop));
+  }
+}
+
+export const rolloutPlugin: Plugin = {
+  name: NAME,
+  apply(scalarium) {
+    scalarium.hooks.deploy.tapPromise(NAME, (ctx) => rollout(scalarium, ctx));
+    scalarium.hooks.undeploy.tapPromise(NAME, async ({ app }) => {
+      const processes = await listProcesses(scalarium.db, { appId: app.id });
+      await setRouted(scalarium.db, processes.map((p) => p.id), false);
+      const cluster = await scalarium.db('clusters').where({ id: app.cluster_id }).first();
+      await configureCluster(scalarium, cluster, `undeploy ${app.name}`);
+      await drainRouters(scalarium, processes);
+      await stopProcesses(scalarium, processes);
+    });
+  },
+};
+
+export default rolloutPlugin;

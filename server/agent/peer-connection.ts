@@ -1,0 +1,89 @@
+// The outbound side of the agent protocol, shared by the instance agent and the router: connect to
+// the server, say hello, answer requests, and reconnect with backoff whenever the server goes away
+// (a server restart must never take instances or the router down with it).
+import WebSocket from 'ws';
+import type { HelloMessage, Request, RequestMessage, ToPeer, ToServer } from './protocol.ts';
+
+export interface PeerOptions {
+  url: string; // ws://127.0.0.1:5050/agent
+  hello: () => Omit<HelloMessage, 'type'>;
+  onRequest: (req: Request) => Promise<unknown>;
+  onConnected?: () => void;
+  log?: (line: string) => void;
+}
+
+export class PeerConnection {
+  private socket: WebSocket | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private readonly queue: string[] = [];
+
+  constructor(private readonly options: PeerOptions) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  get connected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends now, or after the next reconnect; logs and reports are queued (bounded) meanwhile. */
+  send(message: ToServer): void {
+    const text = JSON.stringify(message);
+    if (this.connected) this.socket!.send(text);
+    else if (message.type !== 'heartbeat') {
+      this.queue.push(text);
+      if (this.queue.length > 5000) this.queue.shift();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.close();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const socket = new WebSocket(this.options.url, { perMessageDeflate: false });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.attempt = 0;
+      socket.send(JSON.stringify({ type: 'hello', ...this.options.hello() } satisfies HelloMessage));
+      for (const text of this.queue.splice(0)) socket.send(text);
+      this.options.onConnected?.();
+    });
+    socket.on('message', (data) => this.handle(socket, String(data)));
+    socket.on('close', () => this.scheduleReconnect(socket));
+    socket.on('error', (error) => {
+      this.options.log?.(`connection to server: ${error.message}`);
+    });
+  }
+
+  private scheduleReconnect(socket: WebSocket): void {
+    if (this.socket !== socket || this.stopped) return;
+    this.socket = undefined;
+    // Exponential backoff with jitter, capped so a restarted server is found again within seconds.
+    const base = Math.min(5000, 200 * 2 ** this.attempt++);
+    setTimeout(() => this.connect(), base / 2 + Math.random() * (base / 2));
+  }
+
+  private handle(socket: WebSocket, text: string): void {
+    let message: ToPeer;
+    try {
+      message = JSON.parse(text) as ToPeer;
+    } catch {
+      return;
+    }
+    if (message.type !== 'request') return;
+    const { reqId, type: _type, ...request } = message as RequestMessage;
+    this.options.onRequest(request as Request).then(
+      (result) => reply(socket, { type: 'reply', reqId, ok: true, result }),
+      (error: Error) => reply(socket, { type: 'reply', reqId, ok: false, error: error.message }),
+    );
+  }
+}
+
+function reply(socket: WebSocket, message: ToServer): void {
+  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}

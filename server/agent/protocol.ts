@@ -1,0 +1,95 @@
+// The wire protocol between the server and the processes that connect *out* to it over a
+// WebSocket at /agent: instance agents (kind "agent") and routers (kind "router").
+// Every message is one JSON object with a `type`. Requests carry a `reqId`; the peer answers each
+// with exactly one `reply` of the same reqId. Both sides ignore message types they do not know, so
+// either side can be upgraded first.
+
+/** How a process proves it can take traffic. */
+export interface ReadinessCheck {
+  /** HTTP path probed on 127.0.0.1:PORT; web processes only. */
+  path: string;
+  /** Give up (and fail the process) after this long. */
+  timeoutMs: number;
+  /** When set, the response body must contain this text. */
+  expect?: string;
+}
+
+/** Everything an agent needs to run one process of a release. */
+export interface ProcessSpec {
+  id: string;
+  app: string;
+  type: string;
+  release: number;
+  command: string;
+  env: Record<string, string>;
+  slug: { sha256: string; url: string };
+  /** Only web processes get a readiness check; others are ready once they stay up briefly. */
+  readiness?: ReadinessCheck;
+}
+
+export type ProcessState = 'starting' | 'ready' | 'crashed' | 'failed' | 'stopped';
+
+export interface ProcessReport {
+  id: string;
+  app: string;
+  type: string;
+  release: number;
+  state: ProcessState;
+  port: number;
+  pid?: number;
+  restarts: number;
+  startedAt?: string;
+  reason?: string;
+}
+
+export interface Backend {
+  host: string;
+  port: number;
+}
+
+/** Host name → ready backends. `version` only ever grows. */
+export interface RouteTable {
+  version: number;
+  routes: Record<string, Backend[]>;
+}
+
+// ── agent/router → server ──────────────────────────────────────────────────────────────────────
+export interface HelloMessage {
+  type: 'hello';
+  kind: 'agent' | 'router';
+  instanceId: string;
+  token: string;
+  pid: number;
+  /** Agents: every process they supervise. */
+  processes?: ProcessReport[];
+  /** Routers: the port they listen on and the table they serve. */
+  port?: number;
+  tableVersion?: number;
+}
+export interface ProcessMessage { type: 'process'; process: ProcessReport }
+export interface LogMessage {
+  type: 'log';
+  app: string;
+  source: string; // e.g. "web.1", "router", "agent"
+  line: string;
+  at: string;
+}
+export interface HeartbeatMessage { type: 'heartbeat'; at: string; load: number[]; freeMem: number }
+export interface ReplyMessage { type: 'reply'; reqId: number; ok: boolean; error?: string; result?: unknown }
+
+// ── server → agent/router ──────────────────────────────────────────────────────────────────────
+export interface WelcomeMessage { type: 'welcome'; serverId: string }
+export type Request =
+  | { op: 'start'; spec: ProcessSpec }
+  | { op: 'stop'; ids: string[]; graceMs: number }
+  | { op: 'table'; table: RouteTable }
+  | { op: 'drain'; backends: Backend[]; timeoutMs: number }
+  | { op: 'event'; event: LifecycleEventName; payload: unknown };
+export type RequestMessage = { type: 'request'; reqId: number } & Request;
+
+export type LifecycleEventName = 'setup' | 'configure' | 'deploy' | 'undeploy' | 'shutdown';
+
+export type ToServer = HelloMessage | ProcessMessage | LogMessage | HeartbeatMessage | ReplyMessage;
+export type ToPeer = WelcomeMessage | RequestMessage | ReplyMessage;
+
+export const AGENT_PATH = '/agent';

@@ -1,0 +1,212 @@
+// Runs and watches the app processes of one instance: start with PORT set, wait for readiness,
+// restart crashes with backoff, stop with SIGTERM then SIGKILL. Each process gets its own process
+// group so that signals reach the whole tree the Procfile command starts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import readline from 'node:readline';
+import type { ProcessReport, ProcessSpec, ProcessState } from './protocol.ts';
+import { waitReady } from './readiness.ts';
+
+/** Non-web processes count as ready once they stay up this long. */
+const SETTLE_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+
+interface Supervised {
+  spec: ProcessSpec;
+  dir: string;
+  port: number;
+  child?: ChildProcess;
+  state: ProcessState;
+  restarts: number;
+  startedAt?: string;
+  reason?: string;
+  stopping: boolean;
+  restartTimer?: NodeJS.Timeout;
+  recentOutput: string[];
+}
+
+export interface SupervisorEvents {
+  report(report: ProcessReport): void;
+  log(app: string, source: string, line: string): void;
+  changed(): void;
+}
+
+export class Supervisor {
+  private readonly processes = new Map<string, Supervised>();
+
+  constructor(private readonly events: SupervisorEvents, private readonly baseEnv: Record<string, string>) {}
+
+  reports(): ProcessReport[] {
+    return [...this.processes.values()].map(toReport);
+  }
+
+  pids(): number[] {
+    return [...this.processes.values()].flatMap((p) => (p.child?.pid ? [p.child.pid] : []));
+  }
+
+  /** Starts the process and resolves once it is ready; rejects (and cleans up) if it never is. */
+  async start(spec: ProcessSpec, dir: string): Promise<ProcessReport> {
+    const existing = this.processes.get(spec.id);
+    if (existing && existing.state === 'ready') return toReport(existing);
+    if (existing) throw new Error(`process ${spec.id} is already starting`);
+    const entry: Supervised = {
+      spec, dir, port: await freePort(), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
+    };
+    this.processes.set(spec.id, entry);
+    const ok = await this.launch(entry);
+    if (!ok) {
+      const reason = entry.reason ?? 'did not become ready';
+      await this.stopOne(entry, 2000);
+      this.processes.delete(spec.id);
+      this.events.changed();
+      throw new Error(reason);
+    }
+    return toReport(entry);
+  }
+
+  async stop(ids: string[], graceMs: number): Promise<void> {
+    await Promise.all(ids.map(async (id) => {
+      const entry = this.processes.get(id);
+      if (!entry) return;
+      await this.stopOne(entry, graceMs);
+      this.processes.delete(id);
+    }));
+    this.events.changed();
+  }
+
+  async stopAll(graceMs: number): Promise<void> {
+    await this.stop([...this.processes.keys()], graceMs);
+  }
+
+  /** Spawns the child and waits for readiness; true when ready. */
+  private async launch(entry: Supervised): Promise<boolean> {
+    const { spec } = entry;
+    const source = spec.env.DYNO ?? spec.type;
+    entry.state = 'starting';
+    entry.reason = undefined;
+    const env: Record<string, string> = { ...this.baseEnv, ...spec.env, PORT: String(entry.port), HOME: entry.dir };
+    env.PATH = `${entry.dir}/node_modules/.bin:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
+    // The Procfile command is the app's own shell command line, run in the app's directory as
+    // Heroku does; nothing of the server's is interpolated into it.
+    const child = spawn('/bin/sh', ['-c', spec.command], { cwd: entry.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    entry.child = child;
+    entry.startedAt = new Date().toISOString();
+    this.events.changed();
+    for (const stream of [child.stdout!, child.stderr!]) {
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        entry.recentOutput.push(line);
+        if (entry.recentOutput.length > 20) entry.recentOutput.shift();
+        this.events.log(spec.app, source, line);
+      });
+    }
+    let exited = false;
+    child.on('error', (error) => {
+      entry.reason = `could not start: ${error.message}`;
+    });
+    child.on('exit', (code, signal) => {
+      exited = true;
+      if (entry.child === child) entry.child = undefined;
+      if (entry.stopping) return;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      this.events.log(spec.app, source, `process exited with ${how}`);
+      if (entry.state === 'starting') {
+        entry.reason = `${source} exited with ${how} during boot${lastLines(entry)}`;
+        return;
+      }
+      entry.state = 'crashed';
+      entry.reason = `exited with ${how}`;
+      this.report(entry);
+      this.scheduleRestart(entry);
+    });
+
+    const ready = spec.readiness
+      ? await waitReady(entry.port, spec.readiness, () => exited)
+      : await new Promise<boolean>((resolve) => setTimeout(() => resolve(!exited), SETTLE_MS));
+    if (!ready) {
+      entry.state = 'failed';
+      if (!entry.reason) {
+        entry.reason = spec.readiness
+          ? `${source} did not answer HTTP on its PORT within ${Math.round(spec.readiness.timeoutMs / 1000)} s${lastLines(entry)}`
+          : `${source} did not stay up`;
+      }
+      this.report(entry);
+      return false;
+    }
+    entry.state = 'ready';
+    this.report(entry);
+    return true;
+  }
+
+  private scheduleRestart(entry: Supervised): void {
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
+    entry.restartTimer = setTimeout(async () => {
+      if (entry.stopping) return;
+      entry.restarts++;
+      const ok = await this.launch(entry);
+      if (!ok && !entry.stopping) {
+        await this.kill(entry, 1000);
+        entry.state = 'crashed';
+        this.report(entry);
+        this.scheduleRestart(entry);
+      }
+    }, delay);
+  }
+
+  private async stopOne(entry: Supervised, graceMs: number): Promise<void> {
+    entry.stopping = true;
+    clearTimeout(entry.restartTimer);
+    await this.kill(entry, graceMs);
+    entry.state = 'stopped';
+    this.report(entry);
+  }
+
+  /** SIGTERM to the process group, SIGKILL after the grace period. */
+  private async kill(entry: Supervised, graceMs: number): Promise<void> {
+    const child = entry.child;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    signalGroup(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    // Whatever the command left behind in its group goes too.
+    signalGroup(child.pid, 'SIGKILL');
+  }
+
+  private report(entry: Supervised): void {
+    this.events.report(toReport(entry));
+    this.events.changed();
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function lastLines(entry: Supervised): string {
+  const lines = entry.recentOutput.slice(-5);
+  return lines.length ? `; last output:\n  ${lines.join('\n  ')}` : '';
+}
+
+function toReport(entry: Supervised): ProcessReport {
+  return {
+    id: entry.spec.id, app: entry.spec.app, type: entry.spec.type, release: entry.spec.release, state: entry.state,
+    port: entry.port, pid: entry.child?.pid, restarts: entry.restarts, startedAt: entry.startedAt, reason: entry.reason,
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,198 @@
+// What people do to apps, shared by the REST API and the admin UI: every mutation validates its
+// input, takes the app lock, writes an audit row, and leaves nothing half-done on failure.
+import type { Scalarium } from './scalarium.ts';
+import { ScalariumError } from './errors.ts';
+import { assertName, isValidConfigKey, isValidName } from './names.ts';
+import type { Principal } from '../db/identity.ts';
+import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
+import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
+import { appendAudit } from '../db/audit.ts';
+import { ensureCluster } from '../db/instances.ts';
+import { withAppLock } from './app-lock.ts';
+import { configureCluster } from './configure.ts';
+import { defaultFormation, deployRelease, releaseAndDeploy, dataPaths } from './pipeline.ts';
+import { RepoStore } from '../git/repos.ts';
+import { SlugStore } from '../build/slug-store.ts';
+import type { Output } from './types.ts';
+import { listProcesses } from '../db/processes.ts';
+
+export const DEFAULT_CLUSTER = 'local';
+const MAX_CONFIG_VALUE = 32 * 1024;
+const MAX_PROCESSES_PER_TYPE = 100;
+
+const silent: Output = { line: () => {} };
+
+export function repoStore(scalarium: Scalarium): RepoStore {
+  return new RepoStore(dataPaths(scalarium).repos);
+}
+
+export async function requireApp(scalarium: Scalarium, name: string): Promise<AppRow> {
+  const app = isValidName(name) ? await findApp(scalarium.db, name) : undefined;
+  if (!app) throw new ScalariumError('app_not_found', { app: name });
+  return app;
+}
+
+async function audit(scalarium: Scalarium, principal: Principal, action: string, target: string, detail?: Record<string, unknown>, source?: string) {
+  await appendAudit(scalarium.db, { actor: principal.user.name, action, target, outcome: 'ok', detail, source });
+  scalarium.hooks.audit.call({ actor: principal.user.name, action, target, outcome: 'ok', source });
+}
+
+export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown): Promise<AppRow> {
+  const appName = assertName('app', name);
+  if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
+  const cluster = await ensureCluster(scalarium.db, DEFAULT_CLUSTER, 'local');
+  const repos = repoStore(scalarium);
+  await repos.create(appName);
+  try {
+    const app = await insertApp(scalarium.db, appName, cluster.id, principal.user.name);
+    await audit(scalarium, principal, 'app.create', appName);
+    // The router learns the new host name now (it answers 503 until the first deploy, not 404).
+    await configureCluster(scalarium, cluster, `app ${appName} created`).catch(() => {});
+    return app;
+  } catch (error) {
+    await repos.remove(appName);
+    if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
+    throw error;
+  }
+}
+
+export async function destroyApp(scalarium: Scalarium, principal: Principal, name: string): Promise<void> {
+  const app = await requireApp(scalarium, name);
+  await withAppLock(scalarium, app.name, 'destroy', async () => {
+    await scalarium.hooks.undeploy.promise({ app, output: silent });
+    await deleteApp(scalarium.db, app.id);
+    await repoStore(scalarium).remove(app.name);
+    await removeUnusedSlugs(scalarium);
+    await audit(scalarium, principal, 'app.destroy', app.name);
+  });
+}
+
+async function removeUnusedSlugs(scalarium: Scalarium): Promise<void> {
+  const store = new SlugStore(dataPaths(scalarium).slugs);
+  const used = await slugsInUse(scalarium.db);
+  for (const sha of await store.list()) if (!used.has(sha)) await store.remove(sha);
+}
+
+export function validateConfigChange(change: unknown): Record<string, string | null> {
+  if (!change || typeof change !== 'object' || Array.isArray(change)) {
+    throw new ScalariumError('invalid_body', { reason: 'expected an object of KEY: "value" (null unsets)' });
+  }
+  const entries = Object.entries(change as Record<string, unknown>);
+  if (!entries.length) throw new ScalariumError('invalid_body', { reason: 'no config vars given' });
+  for (const [key, value] of entries) {
+    if (!isValidConfigKey(key)) throw new ScalariumError('invalid_config_key', { key });
+    if (value !== null && typeof value !== 'string') throw new ScalariumError('invalid_body', { reason: `the value of ${key} must be a string or null` });
+    if (typeof value === 'string' && (value.length > MAX_CONFIG_VALUE || value.includes('\0'))) {
+      throw new ScalariumError('invalid_config_value', { key });
+    }
+  }
+  return Object.fromEntries(entries) as Record<string, string | null>;
+}
+
+/** Changes config vars; with a release live, makes a new release and restarts onto it. */
+export async function setConfig(scalarium: Scalarium, principal: Principal, name: string, rawChange: unknown, output: Output = silent): Promise<{ config: Record<string, string>; release: Release | null }> {
+  const change = validateConfigChange(rawChange);
+  const app = await requireApp(scalarium, name);
+  return withAppLock(scalarium, app.name, 'config change', async () => {
+    const before = await getConfig(scalarium.db, app.id);
+    const after = { ...before };
+    for (const [k, v] of Object.entries(change)) {
+      if (v === null) delete after[k];
+      else after[k] = v;
+    }
+    const current = await latestRelease(scalarium.db, app.id);
+    const keys = Object.keys(change).join(', ');
+    let release: Release | null = null;
+    if (current) {
+      const set = Object.entries(change).filter(([, v]) => v !== null).map(([k]) => k);
+      const unset = Object.entries(change).filter(([, v]) => v === null).map(([k]) => k);
+      const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
+      release = await releaseAndDeploy(scalarium, app, {
+        slug: current.slug, commit: current.commit, buildId: current.buildId, config: after, processTypes: current.processTypes,
+        description: `${description} config vars`, timings: {}, createdBy: principal.user.name,
+      }, principal, output, { replace: true });
+    }
+    // Stored only now: a failed restart leaves the config as it was.
+    const config = await changeConfig(scalarium.db, app.id, change);
+    await audit(scalarium, principal, 'config.change', app.name, { keys });
+    return { config, release };
+  });
+}
+
+export function parseVersion(value: unknown): number {
+  const text = String(value ?? '');
+  const match = /^v?(\d{1,9})$/.exec(text);
+  if (!match) throw new ScalariumError('invalid_version', { value: text });
+  return Number(match[1]);
+}
+
+export async function rollback(scalarium: Scalarium, principal: Principal, name: string, version: unknown, output: Output = silent): Promise<Release> {
+  const app = await requireApp(scalarium, name);
+  return withAppLock(scalarium, app.name, 'rollback', async () => {
+    const current = await latestRelease(scalarium.db, app.id);
+    if (!current) throw new ScalariumError('no_release', { app: app.name });
+    const targetVersion = version === undefined || version === null || version === '' ? current.version - 1 : parseVersion(version);
+    const target = await findRelease(scalarium.db, app.id, targetVersion);
+    if (!target) throw new ScalariumError('release_not_found', { app: app.name, version: targetVersion });
+    await changeConfigTo(scalarium, app, target.config);
+    try {
+      return await releaseAndDeploy(scalarium, app, {
+        slug: target.slug, commit: target.commit, buildId: target.buildId, config: target.config, processTypes: target.processTypes,
+        description: `Rollback to v${target.version}`, timings: {}, createdBy: principal.user.name,
+      }, principal, output);
+    } catch (error) {
+      await changeConfigTo(scalarium, app, current.config);
+      throw error;
+    }
+  });
+}
+
+/** Makes the stored config vars equal the given snapshot (rollback restores config too). */
+async function changeConfigTo(scalarium: Scalarium, app: AppRow, config: Record<string, string>): Promise<void> {
+  const existing = await getConfig(scalarium.db, app.id);
+  const change: Record<string, string | null> = { ...config };
+  for (const key of Object.keys(existing)) if (!(key in config)) change[key] = null;
+  await changeConfig(scalarium.db, app.id, change);
+}
+
+export function validateFormation(raw: unknown, processTypes: Record<string, string>): Formation {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ScalariumError('invalid_formation', { reason: 'expected {"type": count}' });
+  const entries = Object.entries(raw as Record<string, unknown>);
+  if (!entries.length) throw new ScalariumError('invalid_formation', { reason: 'no process type given' });
+  for (const [type, count] of entries) {
+    if (!processTypes[type]) throw new ScalariumError('invalid_formation', { reason: `the current release has no process type "${type.slice(0, 40)}" (it has ${Object.keys(processTypes).join(', ')})` });
+    if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_PROCESSES_PER_TYPE) {
+      throw new ScalariumError('invalid_formation', { reason: `${type} must be a whole number from 0 to ${MAX_PROCESSES_PER_TYPE}` });
+    }
+  }
+  return Object.fromEntries(entries) as Formation;
+}
+
+export async function scale(scalarium: Scalarium, principal: Principal, name: string, raw: unknown, output: Output = silent): Promise<Formation> {
+  const app = await requireApp(scalarium, name);
+  return withAppLock(scalarium, app.name, 'scale', async () => {
+    const current = await latestRelease(scalarium.db, app.id);
+    if (!current) throw new ScalariumError('no_release', { app: app.name });
+    const change = validateFormation(raw, current.processTypes);
+    const formation = { ...defaultFormation(app.formation, current.processTypes), ...change };
+    await deployRelease(scalarium, app, current, output, { formation });
+    await setFormation(scalarium.db, app.id, formation);
+    await audit(scalarium, principal, 'formation.change', app.name, { formation });
+    return formation;
+  });
+}
+
+export async function restart(scalarium: Scalarium, principal: Principal, name: string, type: unknown, output: Output = silent): Promise<number> {
+  const app = await requireApp(scalarium, name);
+  return withAppLock(scalarium, app.name, 'restart', async () => {
+    const current = await latestRelease(scalarium.db, app.id);
+    if (!current) throw new ScalariumError('no_release', { app: app.name });
+    if (type !== undefined && (typeof type !== 'string' || !current.processTypes[type])) {
+      throw new ScalariumError('invalid_formation', { reason: `no process type "${String(type).slice(0, 40)}"` });
+    }
+    const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;
+    await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type as string] : undefined });
+    await audit(scalarium, principal, 'ps.restart', app.name, { type: type ?? 'all' });
+    return before;
+  });
+}

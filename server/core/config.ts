@@ -1,0 +1,44 @@
+// Server configuration: every setting has a default that runs on one machine out of the box.
+import path from 'node:path';
+import os from 'node:os';
+
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  routerHost: string;
+  routerPort: number;
+  domain: string;
+  /** Set at first start only: becomes the admin's API token (for automation). */
+  adminToken: string | undefined;
+  /** Plugins named in <dataDir>/plugins.json or SCALARIUM_PLUGINS (comma separated module paths). */
+  pluginSpecifiers: string[];
+  readinessTimeoutMs: number;
+  /** Identifies this server among several sharing one database. */
+  serverId: string;
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000) {
+    throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  }
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = path.resolve(env.SCALARIUM_DATA_DIR ?? 'data');
+  return {
+    dataDir,
+    host: env.SCALARIUM_HOST ?? '127.0.0.1',
+    port: int(env.SCALARIUM_PORT, 5050, 'SCALARIUM_PORT'),
+    routerHost: env.SCALARIUM_ROUTER_HOST ?? env.SCALARIUM_HOST ?? '127.0.0.1',
+    routerPort: int(env.SCALARIUM_ROUTER_PORT, 8080, 'SCALARIUM_ROUTER_PORT'),
+    domain: (env.SCALARIUM_DOMAIN ?? 'localhost').toLowerCase(),
+    adminToken: env.SCALARIUM_ADMIN_TOKEN || undefined,
+    pluginSpecifiers: (env.SCALARIUM_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    readinessTimeoutMs: int(env.SCALARIUM_READINESS_TIMEOUT, 60, 'SCALARIUM_READINESS_TIMEOUT') * 1000,
+    serverId: env.SCALARIUM_SERVER_ID ?? os.hostname(),
+  };
+}

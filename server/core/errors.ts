@@ -1,0 +1,83 @@
+// The error catalogue: every error a user can meet has a stable code, an HTTP status, a message and
+// a hint that says what to do. The API returns them as JSON, the CLI prints message and hint, the
+// git path prints them as "remote:" lines. Unknown errors become `internal` and never leak details.
+
+type Params = Record<string, string | number | undefined>;
+
+interface Entry {
+  status: number;
+  message: (p: Params) => string;
+  hint?: (p: Params) => string;
+}
+
+const q = (v: unknown) => JSON.stringify(String(v ?? '')).slice(0, 80);
+
+export const catalogue = {
+  invalid_name: {
+    status: 400,
+    message: (p) => `${q(p.value)} is not a valid ${p.kind ?? ''} name.`.replace('  ', ' '),
+    hint: () => 'Use 1-30 lowercase letters, digits and dashes, starting with a letter (e.g. "my-app").',
+  },
+  invalid_body: { status: 400, message: (p) => `Invalid request: ${p.reason ?? 'malformed body'}.` },
+  invalid_config_key: {
+    status: 400,
+    message: (p) => `${q(p.key)} is not a valid config var name.`,
+    hint: () => 'Use letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL).',
+  },
+  invalid_config_value: { status: 400, message: (p) => `The value of ${p.key} is too long or contains a NUL byte.` },
+  invalid_formation: {
+    status: 400,
+    message: (p) => `Invalid formation: ${p.reason}.`,
+    hint: () => 'Use TYPE=COUNT with a process type of the current release and 0-100 processes, e.g. web=3.',
+  },
+  invalid_version: { status: 400, message: (p) => `${q(p.value)} is not a release version.`, hint: () => 'Use a number like 3 or v3.' },
+  unauthenticated: {
+    status: 401,
+    message: () => 'Authentication required: no valid API token was given.',
+    hint: () => 'Log in with `scalarium login --server URL --token TOKEN`.',
+  },
+  forbidden: { status: 403, message: () => 'You are not allowed to do that.' },
+  not_found: { status: 404, message: () => 'Not found.' },
+  app_not_found: { status: 404, message: (p) => `No app named ${q(p.app)}.`, hint: () => 'Run `scalarium apps` to list apps.' },
+  release_not_found: { status: 404, message: (p) => `App ${p.app} has no release v${p.version}.`, hint: () => 'Run `scalarium releases` to list releases.' },
+  build_not_found: { status: 404, message: (p) => `No build ${q(p.id)} for this app.` },
+  app_exists: { status: 409, message: (p) => `An app named ${q(p.app)} already exists.`, hint: () => 'Choose another name.' },
+  app_locked: {
+    status: 409,
+    message: (p) => `App ${p.app} is busy: ${p.holder ?? 'another operation'} is in progress.`,
+    hint: () => 'Wait for it to finish and try again.',
+  },
+  no_release: {
+    status: 409,
+    message: (p) => `App ${p.app} has no release yet.`,
+    hint: () => 'Push code first: git push scalarium main',
+  },
+  body_too_large: { status: 413, message: () => 'Request body too large.' },
+  build_failed: { status: 422, message: (p) => `Build failed: ${p.reason}` },
+  deploy_failed: { status: 422, message: (p) => `Deploy failed: ${p.reason}` },
+  no_capacity: { status: 503, message: (p) => `No instance can run processes: ${p.reason}` },
+  internal: { status: 500, message: () => 'Internal server error.' },
+} satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export class ScalariumError extends Error {
+  readonly status: number;
+  readonly hint: string | undefined;
+
+  constructor(readonly code: ErrorCode, readonly params: Params = {}) {
+    const entry: Entry = catalogue[code];
+    super(entry.message(params));
+    this.status = entry.status;
+    this.hint = entry.hint?.(params);
+  }
+
+  toJSON(): { code: string; message: string; hint?: string } {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/** Any thrown value as a catalogue error; unknown errors become `internal`. */
+export function asScalariumError(error: unknown): ScalariumError {
+  return error instanceof ScalariumError ? error : new ScalariumError('internal');
+}

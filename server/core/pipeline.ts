@@ -1,0 +1,173 @@
+// The path of a push, and of every other change that makes a release: build → release → deploy.
+// A release row is written only once its deployment succeeded (invariant 1); a failure anywhere
+// leaves what serves untouched.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Scalarium } from './scalarium.ts';
+import type { AppRow } from '../db/apps.ts';
+import { getConfig } from '../db/apps.ts';
+import type { Principal } from '../db/identity.ts';
+import { insertRelease, latestRelease, nextVersion, type Release } from '../db/releases.ts';
+import { finishBuild, startBuild } from '../db/builds.ts';
+import { finishDeployment, startDeployment, type Step } from '../db/deployments.ts';
+import { extractCommit, type QuarantineEnv } from '../build/source.ts';
+import { writeEnvDir } from '../build/buildpack-runner.ts';
+import { SlugStore } from '../build/slug-store.ts';
+import { ScalariumError } from './errors.ts';
+import type { BuildContext, Output, ReleaseSpec } from './types.ts';
+import { appendAudit } from '../db/audit.ts';
+
+export function dataPaths(scalarium: Scalarium) {
+  const root = scalarium.config.dataDir;
+  return {
+    repos: path.join(root, 'repos'),
+    slugs: path.join(root, 'slugs'),
+    builds: path.join(root, 'builds'),
+    cache: path.join(root, 'cache'),
+    tmp: path.join(root, 'tmp'),
+    logs: path.join(root, 'logs'),
+    instances: path.join(root, 'instances'),
+  };
+}
+
+export interface BuildResult {
+  buildId: number;
+  slug: string;
+  spec: ReleaseSpec;
+}
+
+/** Output that also appends every line to a file (the kept build log). */
+function teeOutput(output: Output, file: string): Output & { close(): void } {
+  const fd = fs.openSync(file, 'a', 0o600);
+  return {
+    line(text) {
+      output.line(text);
+      fs.writeSync(fd, `${text}\n`);
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/** Builds a commit into a slug and a release spec. Throws build_failed with the reason. */
+export async function buildCommit(
+  scalarium: Scalarium, app: AppRow, repoDir: string, commit: string, principal: Principal, quarantine: QuarantineEnv, output: Output,
+): Promise<BuildResult> {
+  const paths = dataPaths(scalarium);
+  const buildId = await startBuild(scalarium.db, app.id, commit, principal.user.name);
+  await fsp.mkdir(paths.builds, { recursive: true });
+  const log = teeOutput(output, path.join(paths.builds, `${buildId}.log`));
+  const work = path.join(paths.tmp, `build-${buildId}-${crypto.randomBytes(4).toString('hex')}`);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Math.round(performance.now() - start);
+    }
+  };
+  let buildpackName: string | null = null;
+  try {
+    const config = await getConfig(scalarium.db, app.id);
+    const context: BuildContext = {
+      app, commit, buildDir: path.join(work, 'app'), cacheDir: path.join(paths.cache, app.name), envDir: path.join(work, 'env'),
+      config, output: log, defaultProcessTypes: {},
+    };
+    await fsp.mkdir(context.cacheDir, { recursive: true });
+    await timed('checkout', () => extractCommit(repoDir, commit, context.buildDir, quarantine));
+    await writeEnvDir(context.envDir, config);
+    const detection = await timed('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
+      throw new ScalariumError('build_failed', { reason: error.message });
+    });
+    if (!detection) {
+      throw new ScalariumError('build_failed', { reason: 'no buildpack recognised this app (add a package.json, an index.html or a Procfile, or set BUILDPACK_URL)' });
+    }
+    buildpackName = detection.name;
+    const builder = scalarium.hooks.build.get(detection.builder);
+    if (!builder) throw new ScalariumError('build_failed', { reason: `no builder "${detection.builder}" is loaded` });
+    await timed('compile', () => builder.promise(context, detection)).catch((error: Error) => {
+      throw new ScalariumError('build_failed', { reason: error.message });
+    });
+    const spec = await timed('release', () => scalarium.hooks.release.promise(
+      { processTypes: context.defaultProcessTypes, config, description: `Deploy ${commit.slice(0, 7)}` },
+      { app, buildDir: context.buildDir, build: context },
+    )).catch((error: Error) => {
+      throw new ScalariumError('build_failed', { reason: error.message });
+    });
+    if (!Object.keys(spec.processTypes).length) {
+      throw new ScalariumError('build_failed', { reason: 'no process types: add a Procfile (e.g. "web: node server.js") or a start script' });
+    }
+    log.line(`-----> Process types: ${Object.keys(spec.processTypes).join(', ')}`);
+    log.line('-----> Compressing...');
+    const slug = await timed('pack', () => new SlugStore(paths.slugs).pack(context.buildDir));
+    log.line(`       Done: ${(slug.bytes / 1024 / 1024).toFixed(1)}M`);
+    await finishBuild(scalarium.db, buildId, { status: 'succeeded', buildpack: buildpackName, slug: slug.sha256, processTypes: spec.processTypes, timings });
+    return { buildId, slug: slug.sha256, spec };
+  } catch (error) {
+    await finishBuild(scalarium.db, buildId, { status: 'failed', buildpack: buildpackName, slug: null, processTypes: {}, timings });
+    const failure = error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: (error as Error).message });
+    log.line(` !     ${failure.message}`);
+    throw failure;
+  } finally {
+    log.close();
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}
+
+export interface DeployOptions {
+  replace?: boolean;
+  /** Checked after the rollout, before the release is recorded; throwing aborts the release. */
+  beforeCommit?: () => void;
+  onlyTypes?: string[];
+  formation?: Record<string, number>;
+}
+
+/** Rolls a release out through the deploy hook, recording the deployment. Throws deploy_failed. */
+export async function deployRelease(scalarium: Scalarium, app: AppRow, release: Release, output: Output, options: DeployOptions = {}): Promise<void> {
+  const deploymentId = await startDeployment(scalarium.db, app.id, release.version, scalarium.owner);
+  const steps: Step[] = [];
+  const formation = options.formation ?? defaultFormation(app.formation, release.processTypes);
+  try {
+    await scalarium.hooks.deploy.promise({
+      app, release, formation, deploymentId, steps, output, replace: options.replace ?? false, onlyTypes: options.onlyTypes,
+    });
+    await finishDeployment(scalarium.db, deploymentId, 'succeeded', steps);
+    await scalarium.hooks.deployed.promise({ app, release, deploymentId }).catch(() => {});
+  } catch (error) {
+    const reason = (error as Error).message;
+    await finishDeployment(scalarium.db, deploymentId, 'failed', steps, reason);
+    await scalarium.hooks.deployFailed.promise({ app, release, deploymentId, error: error as Error }).catch(() => {});
+    throw error instanceof ScalariumError ? error : new ScalariumError('deploy_failed', { reason });
+  }
+}
+
+/** The formation to run: the app's own, with web=1 for a new web type and 0 for others. */
+export function defaultFormation(formation: Record<string, number>, processTypes: Record<string, string>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const type of Object.keys(processTypes)) result[type] = formation[type] ?? (type === 'web' ? 1 : 0);
+  return result;
+}
+
+/** Deploys a draft release and, only if that succeeds, records it. */
+export async function releaseAndDeploy(
+  scalarium: Scalarium, app: AppRow, draft: Omit<Release, 'version' | 'createdAt'>, principal: Principal, output: Output,
+  options: DeployOptions = {},
+): Promise<Release> {
+  const version = await nextVersion(scalarium.db, app.id);
+  const release: Release = { ...draft, version, createdAt: new Date().toISOString() };
+  const started = performance.now();
+  await deployRelease(scalarium, app, release, output, options);
+  options.beforeCommit?.();
+  release.timings = { ...release.timings, deploy: Math.round(performance.now() - started) };
+  const stored = await insertRelease(scalarium.db, app.id, release);
+  await appendAudit(scalarium.db, {
+    actor: principal.user.name, action: 'release.create', target: `${app.name} v${version}`, outcome: 'ok', detail: { description: release.description },
+  });
+  return stored;
+}
+
+export async function currentRelease(scalarium: Scalarium, app: AppRow): Promise<Release | undefined> {
+  return latestRelease(scalarium.db, app.id);
+}

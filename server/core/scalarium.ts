@@ -1,0 +1,99 @@
+// The Scalarium object: the frozen hooks every plugin taps, plus typed registries for strategies
+// that have several methods (providers). Reading `hooks` below teaches the whole plugin API.
+import {
+  AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncHook,
+  SyncWaterfallHook,
+} from 'tapable';
+import type Router from '@koa/router';
+import type { Db } from '../db/knex.ts';
+import type { ServerConfig } from './config.ts';
+import type { Principal } from '../db/identity.ts';
+import type {
+  Action, AuditEvent, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
+  Heartbeat, LogLine, NavItem, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+} from './types.ts';
+import type { AgentHub } from '../agent/hub.ts';
+import type { Provider } from './provider.ts';
+
+export function createHooks() {
+  return Object.freeze({
+    /** credentials → principal; the first plugin that recognises them wins. */
+    authenticate: new AsyncSeriesBailHook<[Credentials], Principal | undefined>(['credentials']),
+    /** (principal, action, resource) → true (allow) / false (deny); undefined passes on. */
+    authorize: new AsyncSeriesBailHook<[Principal, Action, Resource], boolean | undefined>(['principal', 'action', 'resource']),
+    /** Veto a push before any work: return the reason to reject it. */
+    receive: new AsyncSeriesBailHook<[PushContext], string | undefined>(['push']),
+    /** The first builder that claims the source wins. */
+    detect: new AsyncSeriesBailHook<[BuildContext], Detection | undefined>(['build']),
+    /** Keyed by Detection.builder. */
+    build: new HookMap(() => new AsyncSeriesHook<[BuildContext, Detection]>(['build', 'detection'])),
+    /** Each tap refines the release spec (Procfile, bin/release defaults, config vars). */
+    release: new AsyncSeriesWaterfallHook<[ReleaseSpec, ReleaseContext]>(['spec', 'context']),
+
+    // The five lifecycle events.
+    setup: new AsyncSeriesHook<[ClusterEventContext]>(['cluster']),
+    configure: new AsyncSeriesHook<[ClusterEventContext]>(['cluster']),
+    deploy: new AsyncSeriesHook<[DeployContext]>(['deploy']),
+    undeploy: new AsyncSeriesHook<[UndeployContext]>(['undeploy']),
+    shutdown: new AsyncSeriesHook<[ClusterEventContext]>(['cluster']),
+
+    /** Observers of a deployment's outcome: notifications, alerts. */
+    deployed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
+    deployFailed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
+    /** Healing and autoscaling adjust desired state here. */
+    reconcile: new AsyncSeriesHook<[ClusterEventContext]>(['cluster']),
+
+    // Observation streams.
+    heartbeat: new SyncHook<[Heartbeat]>(['heartbeat']),
+    metrics: new SyncHook<[Record<string, number>]>(['metrics']),
+    log: new SyncHook<[LogLine]>(['line']),
+    audit: new SyncHook<[AuditEvent]>(['event']),
+
+    /** Plugins add API and UI routes, and menu entries. */
+    routes: new SyncHook<[Router]>(['router']),
+    nav: new SyncWaterfallHook<[NavItem[]]>(['items']),
+  });
+}
+
+export type Hooks = ReturnType<typeof createHooks>;
+
+export interface Plugin {
+  name: string;
+  apply(scalarium: Scalarium): void | Promise<void>;
+}
+
+export class Scalarium {
+  readonly hooks: Hooks = createHooks();
+  readonly providers = new Map<string, Provider>();
+  /** Where agents and hooks reach this server (http://host:port), known once it listens. */
+  baseUrl = '';
+  /** Functions run when the server stops, newest first. */
+  private readonly closers: Array<() => Promise<void> | void> = [];
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly db: Db,
+    readonly hub: AgentHub,
+    /** "<serverId>:<bootId>": owner of the leases and deployments of this server's life. */
+    readonly owner: string,
+  ) {}
+
+  registerProvider(provider: Provider): void {
+    if (this.providers.has(provider.name)) throw new Error(`provider "${provider.name}" is registered twice`);
+    this.providers.set(provider.name, provider);
+  }
+
+  provider(name: string): Provider {
+    const provider = this.providers.get(name);
+    if (!provider) throw new Error(`no provider "${name}" is loaded`);
+    return provider;
+  }
+
+  onClose(fn: () => Promise<void> | void): void {
+    this.closers.unshift(fn);
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.closers) await fn();
+  }
+}

@@ -1,0 +1,93 @@
+// The shapes that flow through the hooks. Plugins import these; nothing here has behaviour.
+import type { AppRow, Formation } from '../db/apps.ts';
+import type { Principal } from '../db/identity.ts';
+import type { Release } from '../db/releases.ts';
+import type { Step } from '../db/deployments.ts';
+import type { Cluster, Instance } from '../db/instances.ts';
+
+/** Where progress for the person waiting goes (a git push's "remote:" lines, an API log). */
+export interface Output {
+  line(text: string): void;
+}
+
+export interface Credentials {
+  token?: string;
+  sessionId?: string;
+}
+
+export type Action = 'read' | 'create' | 'deploy' | 'configure' | 'scale' | 'destroy' | 'admin';
+export interface Resource { kind: 'app' | 'server'; name?: string }
+
+export interface PushContext {
+  app: AppRow;
+  principal: Principal;
+  ref: string;
+  oldSha: string;
+  newSha: string;
+}
+
+export interface BuildContext {
+  app: AppRow;
+  commit: string;
+  /** The checked-out source; builders transform it in place into what the slug will hold. */
+  buildDir: string;
+  cacheDir: string;
+  /** One file per config var, as buildpacks expect. */
+  envDir: string;
+  config: Record<string, string>;
+  output: Output;
+  /** Filled in by the builder: process types it proposes (bin/release default_process_types). */
+  defaultProcessTypes: Record<string, string>;
+}
+
+export interface Detection {
+  builder: string;
+  /** Human name, e.g. "Node.js". */
+  name: string;
+  data?: unknown;
+}
+
+export interface ReleaseSpec {
+  processTypes: Record<string, string>;
+  config: Record<string, string>;
+  description: string;
+}
+
+export interface ReleaseContext {
+  app: AppRow;
+  buildDir?: string;
+  build?: BuildContext;
+}
+
+export interface DeployContext {
+  app: AppRow;
+  release: Release;
+  formation: Formation;
+  deploymentId: number;
+  steps: Step[];
+  output: Output;
+  /** Replace processes even when they already run this release (ps:restart, config change). */
+  replace: boolean;
+  /** Only these process types (ps:restart web); all when undefined. */
+  onlyTypes?: string[];
+}
+
+export interface UndeployContext { app: AppRow; output: Output }
+
+export interface ClusterEventContext {
+  cluster: Cluster;
+  instances: Instance[];
+  reason: string;
+}
+
+export interface DeploymentOutcome {
+  app: AppRow;
+  release: Release;
+  deploymentId: number;
+  error?: Error;
+}
+
+export interface LogLine { app: string; source: string; line: string; at: string }
+export interface Heartbeat { instanceId: string; at: string; load: number[]; freeMem: number }
+export interface AuditEvent { actor: string; action: string; target?: string; outcome: string; source?: string }
+export interface NavItem { href: string; label: string }

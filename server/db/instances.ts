@@ -1,0 +1,59 @@
+// Clusters and their instances.
+import { now, type Db } from './knex.ts';
+import { sha256 } from './identity.ts';
+
+export type InstanceState = 'requested' | 'booting' | 'setup' | 'online' | 'draining' | 'stopped' | 'failed';
+export interface Cluster { id: number; name: string; provider: string }
+export interface Instance {
+  id: string; clusterId: number; role: string; state: InstanceState; address: string | null;
+  port: number | null; pid: number | null; lastSeenAt: string | null;
+}
+
+export async function findCluster(db: Db, name: string): Promise<Cluster | undefined> {
+  return db('clusters').where({ name }).first();
+}
+
+export async function ensureCluster(db: Db, name: string, provider: string): Promise<Cluster> {
+  const found = await findCluster(db, name);
+  if (found) return found;
+  const [id] = await db('clusters').insert({ name, provider, created_at: now() });
+  return { id: Number(id), name, provider };
+}
+
+export async function insertInstance(db: Db, i: { id: string; clusterId: number; role: string; token: string }): Promise<void> {
+  await db('instances').insert({ id: i.id, cluster_id: i.clusterId, role: i.role, state: 'requested', token_hash: sha256(i.token), created_at: now() });
+}
+
+export async function setInstanceToken(db: Db, id: string, token: string): Promise<void> {
+  await db('instances').where({ id }).update({ token_hash: sha256(token) });
+}
+
+export async function listInstances(db: Db, clusterId?: number): Promise<Instance[]> {
+  const q = db('instances').orderBy('id');
+  if (clusterId !== undefined) q.where({ cluster_id: clusterId });
+  return (await q).map(toInstance);
+}
+
+export async function findInstance(db: Db, id: string): Promise<Instance | undefined> {
+  const row = await db('instances').where({ id }).first();
+  return row ? toInstance(row) : undefined;
+}
+
+export async function instanceTokenMatches(db: Db, id: string, token: string): Promise<boolean> {
+  const row = await db('instances').where({ id, token_hash: sha256(token) }).first();
+  return Boolean(row);
+}
+
+export async function updateInstance(db: Db, id: string, change: Partial<Pick<Instance, 'state' | 'address' | 'port' | 'pid' | 'lastSeenAt'>>): Promise<void> {
+  const row: Record<string, unknown> = {};
+  if (change.state) row.state = change.state;
+  if (change.address !== undefined) row.address = change.address;
+  if (change.port !== undefined) row.port = change.port;
+  if (change.pid !== undefined) row.pid = change.pid;
+  if (change.lastSeenAt !== undefined) row.last_seen_at = change.lastSeenAt;
+  if (Object.keys(row).length) await db('instances').where({ id }).update(row);
+}
+
+function toInstance(r: Record<string, any>): Instance {
+  return { id: r.id, clusterId: r.cluster_id, role: r.role, state: r.state, address: r.address, port: r.port, pid: r.pid, lastSeenAt: r.last_seen_at };
+}

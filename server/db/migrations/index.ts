@@ -1,0 +1,17 @@
+// Migrations are listed in code (not discovered from file names) so their order is explicit and
+// they load the same way under tsx, in tests and in production.
+import type { Knex } from 'knex';
+import * as initial from './001-initial.ts';
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+const list: Array<[string, Migration]> = [['001-initial', initial]];
+
+export const migrations: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => list,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,53 @@
+// The server's record of every process it asked an agent to run. Agents report the actual state;
+// `routed` marks the processes the router may send traffic to (set only after readiness).
+import { now, type Db } from './knex.ts';
+import type { ProcessState } from '../agent/protocol.ts';
+
+export interface ProcessRow {
+  id: string; appId: number; instanceId: string; type: string; release: number; state: ProcessState;
+  routed: boolean; port: number | null; restarts: number; startedAt: string | null;
+}
+
+export async function insertProcess(db: Db, p: Pick<ProcessRow, 'id' | 'appId' | 'instanceId' | 'type' | 'release'>): Promise<void> {
+  await db('processes').insert({
+    id: p.id, app_id: p.appId, instance_id: p.instanceId, type: p.type, release_version: p.release,
+    state: 'starting', routed: false, created_at: now(),
+  });
+}
+
+export async function updateProcess(db: Db, id: string, change: Partial<Pick<ProcessRow, 'state' | 'port' | 'restarts' | 'startedAt' | 'routed'>>): Promise<void> {
+  const row: Record<string, unknown> = {};
+  if (change.state !== undefined) row.state = change.state;
+  if (change.port !== undefined) row.port = change.port;
+  if (change.restarts !== undefined) row.restarts = change.restarts;
+  if (change.startedAt !== undefined) row.started_at = change.startedAt;
+  if (change.routed !== undefined) row.routed = change.routed;
+  if (Object.keys(row).length) await db('processes').where({ id }).update(row);
+}
+
+export async function setRouted(db: Db, ids: string[], routed: boolean): Promise<void> {
+  if (ids.length) await db('processes').whereIn('id', ids).update({ routed });
+}
+
+export async function deleteProcesses(db: Db, ids: string[]): Promise<void> {
+  if (ids.length) await db('processes').whereIn('id', ids).delete();
+}
+
+export async function listProcesses(db: Db, filter: { appId?: number; instanceId?: string } = {}): Promise<ProcessRow[]> {
+  const q = db('processes').orderBy([{ column: 'type' }, { column: 'created_at' }]);
+  if (filter.appId !== undefined) q.where({ app_id: filter.appId });
+  if (filter.instanceId !== undefined) q.where({ instance_id: filter.instanceId });
+  return (await q).map(toProcess);
+}
+
+export async function findProcess(db: Db, id: string): Promise<ProcessRow | undefined> {
+  const row = await db('processes').where({ id }).first();
+  return row ? toProcess(row) : undefined;
+}
+
+function toProcess(r: Record<string, any>): ProcessRow {
+  return {
+    id: r.id, appId: r.app_id, instanceId: r.instance_id, type: r.type, release: r.release_version, state: r.state,
+    routed: Boolean(r.routed), port: r.port, restarts: r.restarts, startedAt: r.started_at,
+  };
+}

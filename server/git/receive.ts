@@ -1,0 +1,118 @@
+// The server side of the pre-receive hook: a push of main or master is built, released and rolled
+// out while git holds the new objects in quarantine. The hook gets progress lines as they happen
+// and a verdict last; git moves the branch only on "ok", so the deploy branch always equals the
+// live release's commit.
+import { PassThrough } from 'node:stream';
+import type Koa from 'koa';
+import type { Scalarium } from '../core/scalarium.ts';
+import type { PushSessions } from './push-sessions.ts';
+import { readJson } from '../http/json-body.ts';
+import { findApp } from '../db/apps.ts';
+import { appendAudit } from '../db/audit.ts';
+import { withAppLock } from '../core/app-lock.ts';
+import { buildCommit, releaseAndDeploy } from '../core/pipeline.ts';
+import { repoStore } from '../core/app-service.ts';
+import { asScalariumError, ScalariumError } from '../core/errors.ts';
+import { appUrl } from '../http/api/present.ts';
+import { reconcileApp } from '../core/reconciler.ts';
+import type { Output } from '../core/types.ts';
+
+const DEPLOY_BRANCHES = new Set(['refs/heads/main', 'refs/heads/master']);
+const ZERO = /^0+$/;
+
+interface HookBody {
+  refs: Array<{ oldSha: string; newSha: string; ref: string }>;
+  objectDirectory: string | null;
+  alternates: string | null;
+}
+
+export function preReceiveHandler(scalarium: Scalarium, sessions: PushSessions): Koa.Middleware {
+  return async (ctx) => {
+    const session = sessions.take(ctx.get('authorization').replace(/^Bearer /, ''));
+    if (!session) {
+      ctx.status = 401;
+      ctx.body = 'unknown push\n';
+      return;
+    }
+    const body = (await readJson(ctx)) as HookBody;
+    const stream = new PassThrough();
+    ctx.type = 'text/plain; charset=utf-8';
+    ctx.body = stream;
+    let aborted = false;
+    // The hook (and with it git) went away: the branch will not move, so the release must not exist.
+    ctx.res.on('close', () => {
+      if (!ctx.res.writableFinished) aborted = true;
+    });
+    const output: Output = { line: (text) => stream.write(`${text}\n`) };
+    // The work runs after koa has started streaming the response.
+    void handlePush(scalarium, session, body, output, () => aborted).then(
+      (ok) => stream.end(`\u0000verdict:${ok ? 'ok' : 'rejected'}\n`),
+      () => stream.end('\u0000verdict:rejected\n'),
+    );
+  };
+}
+
+async function handlePush(
+  scalarium: Scalarium, session: { app: string; principal: import('../db/identity.ts').Principal; source: string },
+  body: HookBody, output: Output, aborted: () => boolean,
+): Promise<boolean> {
+  const { principal } = session;
+  const refs = Array.isArray(body.refs) ? body.refs : [];
+  const deploy = refs.find((r) => DEPLOY_BRANCHES.has(r.ref));
+  if (!deploy) {
+    output.line('Stored. Only pushes to main or master deploy.');
+    return true;
+  }
+  if (ZERO.test(deploy.newSha)) {
+    output.line(`! Deleting ${deploy.ref.slice(11)} is not allowed: it is the deployed branch.`);
+    return false;
+  }
+  const app = await findApp(scalarium.db, session.app);
+  if (!app) {
+    output.line('! This app no longer exists.');
+    return false;
+  }
+  const veto = await scalarium.hooks.receive.promise({ app, principal, ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha });
+  if (veto) {
+    output.line(`! Push rejected: ${veto}`);
+    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'denied', detail: { reason: veto } });
+    return false;
+  }
+  let needsReconcile = false;
+  try {
+    const release = await withAppLock(scalarium, app.name, `push of ${deploy.newSha.slice(0, 7)}`, async () => {
+      output.line(`-----> Building ${app.name} (${deploy.newSha.slice(0, 7)})`);
+      const build = await buildCommit(
+        scalarium, app, repoStore(scalarium).pathOf(app.name), deploy.newSha, principal,
+        { objectDirectory: body.objectDirectory, alternates: body.alternates }, output,
+      );
+      output.line('-----> Launching...');
+      return releaseAndDeploy(scalarium, app, {
+        slug: build.slug, commit: deploy.newSha, buildId: build.buildId, config: build.spec.config,
+        processTypes: build.spec.processTypes, description: build.spec.description, timings: {}, createdBy: principal.user.name,
+      }, principal, output, {
+        beforeCommit: () => {
+          if (aborted()) {
+            needsReconcile = true;
+            throw new ScalariumError('deploy_failed', { reason: 'the push was interrupted before it finished' });
+          }
+        },
+      });
+    });
+    output.line(`       Released v${release.version}`);
+    output.line(`       ${appUrl(scalarium, app.name)} deployed to Scalarium`);
+    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'ok', detail: { commit: deploy.newSha } });
+    return true;
+  } catch (error) {
+    const failure = asScalariumError(error);
+    if (failure.code === 'internal') {
+      process.stderr.write(`push of ${app.name} failed: ${(error as Error).stack}\n`);
+    }
+    output.line(` !     ${failure.message}`);
+    if (failure.hint) output.line(` !     ${failure.hint}`);
+    output.line(' !     Push rejected; the previous release keeps serving.');
+    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'failed', detail: { reason: failure.message } });
+    if (needsReconcile) await reconcileApp(scalarium, app).catch(() => {});
+    return false;
+  }
+}

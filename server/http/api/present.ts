@@ -1,0 +1,53 @@
+// JSON shapes of the API (docs/api.md). The UI renders the same objects.
+import type { Scalarium } from '../../core/scalarium.ts';
+import type { AppRow } from '../../db/apps.ts';
+import type { Release } from '../../db/releases.ts';
+import type { ProcessRow } from '../../db/processes.ts';
+import { latestRelease } from '../../db/releases.ts';
+import { defaultFormation } from '../../core/pipeline.ts';
+
+export function appUrl(scalarium: Scalarium, app: string): string {
+  const port = routerPort(scalarium);
+  return `http://${app}.${scalarium.config.domain}${port === 80 ? '' : `:${port}`}/`;
+}
+
+/** The router's actual port (it may have been ephemeral), falling back to the configured one. */
+export function routerPort(scalarium: Scalarium): number {
+  const router = scalarium.hub.connectedPeers('router')[0];
+  return router?.port ?? scalarium.config.routerPort;
+}
+
+export function gitUrl(scalarium: Scalarium, app: string): string {
+  return `${scalarium.baseUrl}/${app}.git`;
+}
+
+export function releaseJson(release: Release, currentVersion?: number) {
+  return {
+    version: release.version, description: release.description, commit: release.commit, slug: release.slug,
+    processTypes: release.processTypes, createdBy: release.createdBy, createdAt: release.createdAt, timings: release.timings,
+    current: release.version === currentVersion,
+  };
+}
+
+export async function appJson(scalarium: Scalarium, app: AppRow) {
+  const release = await latestRelease(scalarium.db, app.id);
+  return {
+    name: app.name, url: appUrl(scalarium, app.name), gitUrl: gitUrl(scalarium, app.name),
+    formation: release ? defaultFormation(app.formation, release.processTypes) : app.formation,
+    release: release ? { version: release.version, commit: release.commit, createdAt: release.createdAt } : null,
+    createdAt: app.created_at, createdBy: app.created_by,
+  };
+}
+
+/** Processes with Heroku-style names (web.1, web.2…) in start order. */
+export function processesJson(processes: ProcessRow[]) {
+  const counters = new Map<string, number>();
+  return processes.map((p) => {
+    const n = (counters.get(p.type) ?? 0) + 1;
+    counters.set(p.type, n);
+    return {
+      id: p.id, type: p.type, name: `${p.type}.${n}`, state: p.state, release: p.release, instance: p.instanceId,
+      port: p.port, restarts: p.restarts, startedAt: p.startedAt, routed: p.routed,
+    };
+  });
+}

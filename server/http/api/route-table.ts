@@ -1,0 +1,43 @@
+// Every API route declares the action it needs; the authorize hook decides. A route cannot be
+// added without one, which keeps the permission matrix complete.
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { Scalarium } from '../../core/scalarium.ts';
+import type { Action, Resource } from '../../core/types.ts';
+import type { Principal } from '../../db/identity.ts';
+import { ScalariumError } from '../../core/errors.ts';
+import { appendAudit } from '../../db/audit.ts';
+
+export type Handler = (ctx: Koa.Context, principal: Principal) => Promise<void>;
+
+export interface RouteDeclaration {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  path: string;
+  action: Action;
+  resource: (ctx: Koa.Context) => Resource;
+  handler: Handler;
+}
+
+/** All declared routes, for docs and for the permission tests. */
+export const declaredRoutes: Array<Pick<RouteDeclaration, 'method' | 'path' | 'action'>> = [];
+
+export const appResource = (ctx: Koa.Context): Resource => ({ kind: 'app', name: String((ctx as unknown as { params: Record<string, string> }).params.app) });
+export const serverResource = (): Resource => ({ kind: 'server' });
+
+export function declare(scalarium: Scalarium, router: Router, route: RouteDeclaration): void {
+  declaredRoutes.push({ method: route.method, path: route.path, action: route.action });
+  router[route.method](route.path, async (ctx) => {
+    const principal = ctx.state.principal as Principal | undefined;
+    if (!principal) throw new ScalariumError('unauthenticated');
+    const resource = route.resource(ctx);
+    const allowed = await scalarium.hooks.authorize.promise(principal, route.action, resource);
+    if (!allowed) {
+      await appendAudit(scalarium.db, {
+        actor: principal.user.name, source: ctx.ip, action: `${route.method.toUpperCase()} ${route.path}`,
+        target: resource.name, outcome: 'denied',
+      });
+      throw new ScalariumError('forbidden');
+    }
+    await route.handler(ctx, principal);
+  });
+}

@@ -1,0 +1,24 @@
+import type Router from '@koa/router';
+import type { Scalarium } from '../../core/scalarium.ts';
+import { declare, serverResource } from './route-table.ts';
+import { routerPort } from './present.ts';
+import { VERSION } from '../../core/version.ts';
+
+export function statusRoutes(scalarium: Scalarium, router: Router): void {
+  declare(scalarium, router, {
+    method: 'get', path: '/api/status', action: 'read', resource: serverResource,
+    async handler(ctx) {
+      ctx.body = {
+        version: VERSION, serverId: scalarium.config.serverId, domain: scalarium.config.domain,
+        routerPort: routerPort(scalarium), gitUrlBase: scalarium.baseUrl,
+        instances: scalarium.hub.connectedPeers().map((p) => ({ id: p.instanceId, kind: p.kind })),
+      };
+    },
+  });
+  declare(scalarium, router, {
+    method: 'get', path: '/api/whoami', action: 'read', resource: serverResource,
+    async handler(ctx, principal) {
+      ctx.body = { user: { name: principal.user.name, admin: principal.user.admin }, token: { name: principal.tokenName } };
+    },
+  });
+}

@@ -1,0 +1,94 @@
+// The koa application: security headers and errors first, then git smart HTTP (streams, no body
+// parsing), the agents' internal endpoints, the REST API and the admin UI.
+import fs from 'node:fs';
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Scalarium } from '../core/scalarium.ts';
+import { asScalariumError, ScalariumError } from '../core/errors.ts';
+import { smartHttp } from '../git/smart-http.ts';
+import { preReceiveHandler } from '../git/receive.ts';
+import type { PushSessions } from '../git/push-sessions.ts';
+import { repoStore } from '../core/app-service.ts';
+import { SlugStore } from '../build/slug-store.ts';
+import { dataPaths } from '../core/pipeline.ts';
+import { instanceTokenMatches } from '../db/instances.ts';
+import { appRoutes } from './api/apps.ts';
+import { configRoutes } from './api/config.ts';
+import { releaseRoutes } from './api/releases.ts';
+import { psRoutes } from './api/ps.ts';
+import { buildRoutes } from './api/builds.ts';
+import { statusRoutes } from './api/status.ts';
+import { uiRoutes } from './ui/routes.ts';
+import { renderPage } from './ui/render.ts';
+
+export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
+  const app = new Koa({ proxy: false });
+  app.use(errorHandler(scalarium));
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'same-origin');
+    await next();
+  });
+  app.use(smartHttp(scalarium, repoStore(scalarium), sessions, () => `${scalarium.baseUrl}/internal/git/pre-receive`));
+
+  const internal = new Router();
+  internal.post('/internal/git/pre-receive', preReceiveHandler(scalarium, sessions));
+  internal.get('/internal/slugs/:sha', async (ctx) => {
+    const instanceId = ctx.get('x-scalarium-instance');
+    const token = ctx.get('authorization').replace(/^Bearer /, '');
+    if (!instanceId || !token || !(await instanceTokenMatches(scalarium.db, instanceId, token))) throw new ScalariumError('unauthenticated');
+    const store = new SlugStore(dataPaths(scalarium).slugs);
+    if (!/^[0-9a-f]{64}$/.test(ctx.params.sha) || !store.has(ctx.params.sha)) throw new ScalariumError('not_found');
+    ctx.type = 'application/gzip';
+    ctx.body = fs.createReadStream(store.pathOf(ctx.params.sha));
+  });
+  app.use(internal.routes());
+
+  const api = new Router();
+  api.use('/api', async (ctx, next) => {
+    const header = ctx.get('authorization');
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const principal = token ? await scalarium.hooks.authenticate.promise({ token }) : undefined;
+    if (!principal) throw new ScalariumError('unauthenticated');
+    ctx.state.principal = principal;
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes]) add(scalarium, api);
+  scalarium.hooks.routes.call(api);
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+
+  const ui = new Router();
+  uiRoutes(scalarium, ui);
+  app.use(ui.routes());
+
+  app.use(async (ctx) => {
+    throw new ScalariumError('not_found');
+  });
+  return app;
+}
+
+/** Catalogue errors become JSON for the API, plain text elsewhere; nothing else leaks. */
+function errorHandler(scalarium: Scalarium): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const failure = asScalariumError(error);
+      if (failure.code === 'internal') {
+        process.stderr.write(`${new Date().toISOString()} ${ctx.method} ${ctx.path}: ${(error as Error)?.stack ?? error}\n`);
+      }
+      ctx.status = failure.status;
+      if (ctx.path.startsWith('/api/') || ctx.path === '/api' || ctx.path.startsWith('/internal/')) {
+        ctx.body = { error: failure.toJSON() };
+      } else if (ctx.accepts('html')) {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = renderPage('error', { title: 'Error', status: failure.status, message: failure.message, hint: failure.hint });
+      } else {
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = `${failure.message}\n`;
+      }
+    }
+  };
+}

@@ -1,0 +1,139 @@
+// scalarium-server: `start` (the default) runs the control plane; `stop-instances` stops the local
+// agents and router of a data directory (they outlive the server on purpose).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type ServerConfig } from './core/config.ts';
+import { openDatabase } from './db/knex.ts';
+import { AgentHub } from './agent/hub.ts';
+import { AGENT_PATH } from './agent/protocol.ts';
+import { Scalarium } from './core/scalarium.ts';
+import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
+import { bootstrapAdmin } from './core/bootstrap.ts';
+import { instanceTokenMatches, listInstances } from './db/instances.ts';
+import { releaseStale } from './db/locks.ts';
+import { failInterruptedDeployments } from './db/deployments.ts';
+import { failUnfinishedBuilds } from './db/builds.ts';
+import { createHttpApp } from './http/app.ts';
+import { PushSessions } from './git/push-sessions.ts';
+import { repoStore, DEFAULT_CLUSTER } from './core/app-service.ts';
+import { syncInstances } from './agent/instance-sync.ts';
+import { reconcileAll, reconcileApp } from './core/reconciler.ts';
+import { ensureCluster } from './db/instances.ts';
+import { listApps } from './db/apps.ts';
+import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
+
+export interface RunningServer {
+  scalarium: Scalarium;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = await openDatabase(config.dataDir);
+  const bootId = crypto.randomBytes(4).toString('hex');
+  const owner = `${config.serverId}:${bootId}`;
+  const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId);
+  const scalarium = new Scalarium(config, db, hub, owner);
+  await loadPlugins(scalarium, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
+
+  // Leftovers of this server's previous life (kill -9, power loss) are settled before anything new.
+  await releaseStale(db, config.serverId, bootId);
+  await failInterruptedDeployments(db, `${config.serverId}:`, owner);
+  await failUnfinishedBuilds(db);
+  const initialToken = await bootstrapAdmin(db, config.dataDir, config.adminToken);
+
+  const sessions = new PushSessions();
+  const app = createHttpApp(scalarium, sessions);
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, app.callback());
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === AGENT_PATH) hub.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  scalarium.baseUrl = `http://${host}:${port}`;
+  log(`scalarium-server listening on ${scalarium.baseUrl}`);
+
+  await repoStore(scalarium).installAllHooks();
+  syncInstances(scalarium, (peer) => {
+    // An agent came back: converge the apps it hosts.
+    void (async () => {
+      for (const appRow of await listApps(db)) await reconcileApp(scalarium, appRow).catch(() => {});
+    })().catch(() => {});
+    log(`instance ${peer.instanceId} connected`);
+  });
+
+  const cluster = await ensureCluster(db, DEFAULT_CLUSTER, 'local');
+  await scalarium.provider(cluster.provider).ensureInstances(cluster);
+  const router = hub.connectedPeers('router')[0];
+  log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
+  await reconcileAll(scalarium);
+
+  if (initialToken) {
+    log('');
+    log('First start: created the admin user. Its API token (also in initial-admin-token, mode 0600):');
+    log(`  ${initialToken}`);
+    log(`Log in:  npx scalarium login --server ${scalarium.baseUrl} --token ${initialToken}`);
+    log(`Web UI:  ${scalarium.baseUrl}/login`);
+    log('');
+  }
+  log('ready');
+
+  return {
+    scalarium,
+    url: scalarium.baseUrl,
+    async close() {
+      hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await scalarium.close();
+      await db.destroy();
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'start';
+  const config = loadConfig();
+  if (command === 'start') {
+    let running: RunningServer;
+    try {
+      running = await startServer(config);
+    } catch (error) {
+      if (error instanceof PluginLoadError) process.stderr.write(`scalarium-server: ${error.message}\n`);
+      else process.stderr.write(`scalarium-server: could not start: ${(error as Error).stack ?? error}\n`);
+      return 1;
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    process.stdout.write('stopping (apps and the router keep running; `scalarium-server stop-instances` stops them)\n');
+    await running.close();
+    return 0;
+  }
+  if (command === 'stop-instances') {
+    const ids = await stopAllLocalInstances(config.dataDir);
+    process.stdout.write(`stopped ${ids.length} local instance(s)${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    'usage: scalarium-server [start | stop-instances]\n\n' +
+    '  start           run the server (default); env SCALARIUM_DATA_DIR, SCALARIUM_PORT, SCALARIUM_ROUTER_PORT, …\n' +
+    '  stop-instances  stop the local agents, their apps and the router of the data dir\n',
+  );
+  return command === 'help' || command === '--help' ? 0 : 2;
+}
+
+if (process.argv[1] && /scalarium-server(\.js)?$|server\/main\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
+
+export { listInstances };
