@@ -11,7 +11,7 @@ import { AGENT_PATH } from './agent/protocol.ts';
 import { Scalarium } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
-import { instanceTokenMatches, listInstances } from './db/instances.ts';
+import { instanceTokenMatches } from './db/instances.ts';
 import { releaseStale } from './db/locks.ts';
 import { failInterruptedDeployments } from './db/deployments.ts';
 import { failUnfinishedBuilds } from './db/builds.ts';
@@ -37,6 +37,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const owner = `${config.serverId}:${bootId}`;
   const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId);
   const scalarium = new Scalarium(config, db, hub, owner);
+  scalarium.say = log;
   await loadPlugins(scalarium, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
 
   // Leftovers of this server's previous life (kill -9, power loss) are settled before anything new.
@@ -136,4 +137,3 @@ if (process.argv[1] && /scalarium-server(\.js)?$|server\/main\.ts$/.test(process
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }
 
-export { listInstances };

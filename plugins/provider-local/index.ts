@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { Provider } from '../../server/core/provider.ts';
 import {
-  findInstance, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
+  insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
 } from '../../server/db/instances.ts';
 import { dataPaths } from '../../server/core/pipeline.ts';
 
@@ -94,7 +94,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         }
         let pid = safeRunningPid(instanceDir(scalarium, id));
         if (pid) {
-          scalarium.hooks.log.call({ app: '', source: 'provider-local', line: `adopting ${id} (pid ${pid})`, at: new Date().toISOString() });
+          scalarium.say(`adopting ${id} (pid ${pid})`);
         } else {
           await updateInstance(scalarium.db, id, { state: 'booting' });
           pid = await spawnInstance(scalarium, { id, role });
@@ -155,5 +155,4 @@ export const localProviderPlugin: Plugin = {
   },
 };
 
-export { findInstance };
 export default localProviderPlugin;

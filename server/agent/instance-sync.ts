@@ -58,5 +58,5 @@ async function adoptProcesses(scalarium: Scalarium, peer: Peer, hello: HelloMess
 }
 
 function logLine(scalarium: Scalarium, line: string): void {
-  scalarium.hooks.log.call({ app: '', source: 'scalarium', line, at: new Date().toISOString() });
+  scalarium.say(line);
 }

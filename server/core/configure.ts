@@ -43,10 +43,7 @@ async function drain(scalarium: Scalarium, cluster: Cluster, queue: ClusterQueue
     const run = queue.next;
     queue.next = undefined;
     if (run.reasons.length > 1) {
-      scalarium.hooks.log.call({
-        app: '', source: 'scalarium', at: new Date().toISOString(),
-        line: `configure ${cluster.name}: ${run.reasons.length - 1} earlier request(s) superseded`,
-      });
+      scalarium.say(`configure ${cluster.name}: ${run.reasons.length - 1} earlier request(s) superseded`);
     }
     try {
       const instances = (await listInstances(scalarium.db, cluster.id)).filter((i) => i.state === 'online');

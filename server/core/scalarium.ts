@@ -65,6 +65,8 @@ export interface Plugin {
 export class Scalarium {
   readonly hooks: Hooks = createHooks();
   readonly providers = new Map<string, Provider>();
+  /** The operator-facing server log (stdout by default). */
+  say: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
   /** Where agents and hooks reach this server (http://host:port), known once it listens. */
   baseUrl = '';
   /** Functions run when the server stops, newest first. */

@@ -1,0 +1,718 @@
+// Tests of the `scalarium` CLI. The real server is not ready yet, so the API side is a small koa
+// server with canned answers (startFakeApiServer, a stand-in that follows docs/api.md and checks the
+// bearer token). Everything else is real: the CLI runs in-process through run(), config files are
+// written to temporary XDG dirs, git repositories are created with the real git, and the bin runs
+// once as a real subprocess.
+import test, { type ExecutionContext } from 'ava';
+import Koa from 'koa';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { appFromGitUrl, resolveApp } from './app-resolver.ts';
+import { configPath, loadSession, readConfig, writeConfig } from './config-store.ts';
+import { CliError, UsageError } from './errors.ts';
+import { embedCredentials, redactUrl } from './git.ts';
+import { allCommands, run, suggestCommand, type CliIO } from './main.ts';
+
+const execFileAsync = promisify(execFile);
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const TOKEN = 'sc_test_token';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+interface Sandbox {
+  dir: string;
+  env: Record<string, string | undefined>;
+}
+
+/** A temp dir used as HOME and XDG_CONFIG_HOME, with an environment that leaks nothing from ours. */
+async function sandbox(t: ExecutionContext, extra: Record<string, string | undefined> = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), 'scalarium-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'home'));
+  await mkdir(join(dir, 'work'));
+  const env = {
+    PATH: process.env.PATH,
+    HOME: join(dir, 'home'),
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CEILING_DIRECTORIES: dir, // never find a repository above the sandbox
+    ...extra,
+  };
+  return { dir, env };
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface CliOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  signal?: AbortSignal;
+  stderrTTY?: boolean;
+  /** Called after every stdout write with everything written so far. */
+  onStdout?: (all: string) => void;
+}
+
+function collector(onWrite?: (all: string) => void) {
+  let text = '';
+  return {
+    write(chunk: string | Uint8Array) {
+      text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      onWrite?.(text);
+      return true;
+    },
+    get text() {
+      return text;
+    },
+  };
+}
+
+async function cli(args: string[], options: CliOptions): Promise<Result> {
+  const stdout = collector(options.onStdout);
+  const stderr = collector();
+  const io: CliIO = {
+    stdout,
+    stderr: Object.assign(stderr, { isTTY: options.stderrTTY ?? false }),
+    env: options.env,
+    cwd: options.cwd,
+    signal: options.signal,
+  };
+  const code = await run(args, io);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+async function git(cwd: string, env: Record<string, string | undefined>, ...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('git', args, { cwd, env });
+  return stdout.trim();
+}
+
+async function gitRepo(t: ExecutionContext, box: Sandbox, name = 'repo'): Promise<string> {
+  const dir = join(box.dir, name);
+  await mkdir(dir);
+  await git(dir, box.env, 'init', '--quiet');
+  return dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// startFakeApiServer: a STAND-IN for the real Scalarium API (server/http), which is not ready yet.
+// It serves canned JSON shaped as in docs/api.md, checks `Authorization: Bearer <TOKEN>` and records
+// every request so tests can check what the CLI sent.
+
+const SHOP = {
+  name: 'shop',
+  url: 'http://shop.localhost:8080/',
+  gitUrl: 'http://127.0.0.1:5050/shop.git',
+  formation: { web: 2, worker: 1 },
+  release: { version: 3, commit: '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d', createdAt: '2026-11-28T10:00:00.000Z' },
+  createdAt: '2026-11-20T09:00:00.000Z',
+};
+const BLOG = { ...SHOP, name: 'blog', url: 'http://blog.localhost:8080/', gitUrl: 'http://127.0.0.1:5050/blog.git', formation: {}, release: null };
+const PROCESSES = [
+  { id: 'p2', type: 'web', name: 'web.2', state: 'up', release: 3, instance: 'local-1', port: 5002, restarts: 0, startedAt: '2026-11-28T10:00:00.000Z' },
+  { id: 'p1', type: 'web', name: 'web.1', state: 'up', release: 3, instance: 'local-1', port: 5001, restarts: 1, startedAt: '2026-11-28T10:00:00.000Z' },
+  { id: 'p3', type: 'worker', name: 'worker.1', state: 'starting', release: 3, instance: 'local-1', port: null, restarts: 0, startedAt: null },
+];
+const CONFIG = { ZED: 'last', DATABASE_URL: 'postgres://db/shop?sslmode=require', GREETING: "it's here" };
+const RELEASES = [
+  { version: 3, description: 'Deploy 1a2b3c4', commit: SHOP.release.commit, slug: 'sha256-aa', processTypes: { web: 'node server.js', worker: 'node worker.js' },
+    createdBy: 'admin', createdAt: '2026-11-28T10:00:00.000Z', timings: { build: 812, release: 3, deploy: 1204 }, current: true },
+  { version: 2, description: 'Set GREETING', commit: SHOP.release.commit, slug: 'sha256-aa', processTypes: { web: 'node server.js' },
+    createdBy: 'admin', createdAt: '2026-11-27T10:00:00.000Z', timings: {}, current: false },
+];
+const LOG_LINES = '2026-11-28T10:00:00.000Z app[web.1]: listening on 5001\n2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n';
+
+interface Recorded {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+async function startFakeApiServer(t: ExecutionContext) {
+  const requests: Recorded[] = [];
+  const app = new Koa();
+  const fail = (ctx: Koa.Context, status: number, code: string, message: string, hint?: string) => {
+    ctx.status = status;
+    ctx.body = { error: { code, message, ...(hint ? { hint } : {}) } };
+  };
+  app.use(async (ctx) => {
+    let raw = '';
+    for await (const chunk of ctx.req) raw += chunk;
+    const body = raw ? JSON.parse(raw) : undefined;
+    requests.push({ method: ctx.method, path: ctx.path, query: { ...ctx.query }, authorization: ctx.get('authorization') || undefined, body });
+    if (ctx.get('authorization') !== `Bearer ${TOKEN}`) {
+      return fail(ctx, 401, 'unauthenticated', 'Authentication required: no valid API token was given.',
+        'Log in with `scalarium login --server URL --token TOKEN`.');
+    }
+    const route = `${ctx.method} ${ctx.path}`;
+    const appMatch = /^\/api\/apps\/([^/]+)(\/.*)?$/.exec(ctx.path);
+    if (route === 'GET /api/whoami') return void (ctx.body = { user: { name: 'admin' }, token: { name: 'laptop' } });
+    if (route === 'GET /api/apps') return void (ctx.body = [SHOP, BLOG]);
+    if (route === 'POST /api/apps') {
+      if (body?.name === 'shop') return fail(ctx, 409, 'app_exists', 'An app named "shop" already exists.', 'Choose another name.');
+      ctx.status = 201;
+      ctx.body = { ...BLOG, name: body.name, url: `http://${body.name}.localhost:8080/`, gitUrl: `http://127.0.0.1:5050/${body.name}.git` };
+      return;
+    }
+    if (!appMatch) return fail(ctx, 404, 'not_found', 'Not found.');
+    const [, name, rest = ''] = appMatch;
+    if (name !== 'shop') return fail(ctx, 404, 'app_not_found', `No app named "${name}".`, 'Run `scalarium apps` to list apps.');
+    const sub = `${ctx.method} ${rest}`;
+    const release = (version: number, from: number) => ({ ...RELEASES[0], version, description: `Rollback to v${from}` });
+    switch (sub) {
+      case 'GET ':
+        return void (ctx.body = { ...SHOP, processes: PROCESSES });
+      case 'DELETE ':
+        return void (ctx.status = 204);
+      case 'GET /config':
+        return void (ctx.body = CONFIG);
+      case 'PATCH /config': {
+        const config: Record<string, string> = { ...CONFIG };
+        for (const [key, value] of Object.entries(body as Record<string, string | null>)) {
+          if (value === null) delete config[key];
+          else config[key] = value;
+        }
+        return void (ctx.body = { config, release: { ...RELEASES[0], version: 5, description: 'Set config vars' } });
+      }
+      case 'GET /releases':
+        return void (ctx.body = RELEASES);
+      case 'POST /rollback':
+        ctx.status = 201;
+        return void (ctx.body = release(6, (body as { version?: number }).version ?? 2));
+      case 'GET /ps':
+        return void (ctx.body = PROCESSES);
+      case 'PATCH /formation':
+        return void (ctx.body = { formation: { ...SHOP.formation, ...(body as object) } });
+      case 'POST /restart':
+        return void (ctx.body = { restarted: body?.type === 'web' ? 2 : 3 });
+      case 'GET /logs': {
+        ctx.type = 'text/plain';
+        const lines = LOG_LINES.split('\n').filter(Boolean).slice(-Number(ctx.query.lines ?? 100));
+        if (ctx.query.tail !== '1') return void (ctx.body = lines.map((l) => `${l}\n`).join(''));
+        const stream = new PassThrough();
+        ctx.body = stream;
+        for (const line of lines) stream.write(`${line}\n`);
+        const timer = setTimeout(() => stream.write('2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n'), 50);
+        ctx.req.on('close', () => {
+          clearTimeout(timer);
+          stream.end();
+        });
+        return;
+      }
+    }
+    const version = /^\/releases\/v?(\d+)$/.exec(rest);
+    if (ctx.method === 'GET' && version) {
+      const found = RELEASES.find((r) => r.version === Number(version[1]));
+      if (!found) return fail(ctx, 404, 'release_not_found', `App shop has no release v${version[1]}.`, 'Run `scalarium releases` to list releases.');
+      return void (ctx.body = found);
+    }
+    return fail(ctx, 404, 'not_found', 'Not found.');
+  });
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    // the CLI hanging up on `logs --tail` is expected
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(error);
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, requests };
+}
+
+/** A sandbox logged in to a fake API server through the environment. */
+async function loggedIn(t: ExecutionContext, token = TOKEN) {
+  const api = await startFakeApiServer(t);
+  const box = await sandbox(t, { SCALARIUM_SERVER: api.url, SCALARIUM_TOKEN: token });
+  return { ...api, ...box, cwd: join(box.dir, 'work') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// argument parsing, help, usage errors
+
+test('no arguments, help and --help print help and exit 0', async (t) => {
+  const box = await sandbox(t);
+  const cwd = join(box.dir, 'work');
+  for (const args of [[], ['help'], ['--help'], ['-h']]) {
+    const result = await cli(args, { env: box.env, cwd });
+    t.is(result.code, 0, args.join(' '));
+    for (const command of allCommands) t.true(result.stdout.includes(`  ${command.name} `), `${command.name} is listed`);
+  }
+});
+
+test('every command has --help, help COMMAND and examples', async (t) => {
+  const box = await sandbox(t);
+  const cwd = join(box.dir, 'work');
+  for (const command of allCommands) {
+    const viaFlag = await cli([command.name, '--help'], { env: box.env, cwd });
+    t.is(viaFlag.code, 0, command.name);
+    t.true(viaFlag.stdout.startsWith(`Usage: scalarium ${command.name}`), command.name);
+    t.true(viaFlag.stdout.includes('Examples:'), command.name);
+    const viaHelp = await cli(['help', command.name], { env: box.env, cwd });
+    t.is(viaHelp.stdout, viaFlag.stdout);
+  }
+  // -h wins over otherwise invalid arguments, but not after `--`
+  t.is((await cli(['config:set', 'nonsense', '-h'], { env: box.env, cwd })).code, 0);
+  t.is((await cli(['config:set', '--', '-h'], { env: box.env, cwd })).code, 2);
+  // aliases resolve to their command
+  t.true((await cli(['info', '--help'], { env: box.env, cwd })).stdout.startsWith('Usage: scalarium apps:info'));
+});
+
+test('--version and version print the package version', async (t) => {
+  const box = await sandbox(t);
+  const cwd = join(box.dir, 'work');
+  for (const args of [['--version'], ['version']]) {
+    const result = await cli(args, { env: box.env, cwd });
+    t.deepEqual(result, { code: 0, stdout: `scalarium ${VERSION}\n`, stderr: '' });
+  }
+});
+
+test('an unknown command suggests the closest one and exits 2', async (t) => {
+  const box = await sandbox(t);
+  const result = await cli(['confg', '-a', 'shop'], { env: box.env, cwd: join(box.dir, 'work') });
+  t.is(result.code, 2);
+  t.is(result.stdout, '');
+  t.is(result.stderr, '▸ "confg" is not a scalarium command.\n  Did you mean `scalarium config`? Run `scalarium help` to list commands.\n');
+  t.is(suggestCommand('releses'), 'releases');
+  t.is(suggestCommand('ps:scal'), 'ps:scale');
+  t.is(suggestCommand('config:sett'), 'config:set');
+  t.is(suggestCommand('releases:show'), 'releases');
+  t.is(suggestCommand('xyzzy-plugh'), undefined);
+  const help = await cli(['help', 'lgos'], { env: box.env, cwd: join(box.dir, 'work') });
+  t.is(help.code, 2);
+  t.regex(help.stderr, /Did you mean `scalarium logs`/);
+});
+
+test('usage errors exit 2 before any request is made', async (t) => {
+  // The server is unreachable: had the CLI sent a request, the exit code would be 1.
+  const box = await sandbox(t, { SCALARIUM_SERVER: 'http://127.0.0.1:9', SCALARIUM_TOKEN: TOKEN });
+  const cwd = join(box.dir, 'work');
+  const cases: [string[], RegExp][] = [
+    [['apps', '--bogus'], /Unknown option --bogus for `scalarium apps`/],
+    [['whoami', 'extra'], /Unexpected argument "extra"/],
+    [['apps:create'], /Missing NAME/],
+    [['apps:create', 'Bad_Name'], /"Bad_Name" is not a valid app name/],
+    [['config', '--app', 'Shop!'], /"Shop!" is not a valid app name/],
+    [['config', '-a'], /Option -a, --app needs a value/],
+    [['config:set', 'NOEQUALS', '-a', 'shop'], /Expected KEY=VALUE, got "NOEQUALS"/],
+    [['config:set', '1BAD=x', '-a', 'shop'], /"1BAD" is not a valid config var name/],
+    [['config:set', 'BAD-KEY=x', '-a', 'shop'], /"BAD-KEY" is not a valid config var name/],
+    [['config:set', '-a', 'shop'], /Missing KEY=VALUE/],
+    [['config:unset', 'OK', 'no.dots', '-a', 'shop'], /"no.dots" is not a valid config var name/],
+    [['config:get', '-a', 'shop'], /Missing KEY/],
+    [['ps:scale', 'web=lots', '-a', 'shop'], /Expected TYPE=COUNT, got "web=lots"/],
+    [['ps:scale', 'Web=1', '-a', 'shop'], /"Web" is not a valid process type/],
+    [['ps:restart', 'web', 'worker', '-a', 'shop'], /Unexpected argument "worker"/],
+    [['releases:info', 'latest', '-a', 'shop'], /"latest" is not a release version/],
+    [['rollback', 'v0', '-a', 'shop'], /"v0" is not a release version/],
+    [['logs', '--num', 'ten', '-a', 'shop'], /--num must be a whole number/],
+    [['logs', '--tail=yes', '-a', 'shop'], /Option -t, --tail does not take a value/],
+    [['config'], /No app given, and no git remote "scalarium"/],
+    [['--app', 'shop', 'config'], /Expected a command before --app/],
+    [['login', '--server', 'ftp://example.com', '--token', 'x'], /must start with http:\/\/ or https:\/\//],
+    [['login', '--server', 'http://u:p@example.com', '--token', 'x'], /Do not put credentials in the server URL/],
+    [['login', '--token', 'x'], /must start with http|Missing --server/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await cli(args, { env: { ...box.env, SCALARIUM_SERVER: args[0] === 'login' ? undefined : box.env.SCALARIUM_SERVER }, cwd });
+    t.is(result.code, 2, args.join(' '));
+    t.regex(result.stderr, message, args.join(' '));
+    t.true(result.stderr.startsWith('▸ '), args.join(' '));
+    t.is(result.stdout, '', args.join(' '));
+  }
+  const withUsage = await cli(['config:set', 'NOEQUALS', '-a', 'shop'], { env: box.env, cwd });
+  t.regex(withUsage.stderr, /Usage: scalarium config:set KEY=VALUE\.\.\. \[--app NAME\]/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// config store
+
+test('login validates the token, then saves it in $XDG_CONFIG_HOME/scalarium with modes 0700/0600', async (t) => {
+  const api = await startFakeApiServer(t);
+  const box = await sandbox(t);
+  const cwd = join(box.dir, 'work');
+  const result = await cli(['login', '--server', `${api.url}/`, '--token', TOKEN], { env: box.env, cwd });
+  t.deepEqual(result, { code: 0, stdout: `Logged in to ${api.url} as admin\n`, stderr: '' });
+  t.deepEqual(api.requests.map((r) => [r.method, r.path, r.authorization]), [['GET', '/api/whoami', `Bearer ${TOKEN}`]]);
+
+  const path = join(box.dir, 'config', 'scalarium', 'config.json');
+  t.is(configPath(box.env), path);
+  t.is((await stat(dirname(path))).mode & 0o777, 0o700);
+  t.is((await stat(path)).mode & 0o777, 0o600);
+  t.deepEqual(JSON.parse(await readFile(path, 'utf8')), { server: api.url, token: TOKEN });
+
+  // the saved login is used by the next command
+  const whoami = await cli(['whoami'], { env: box.env, cwd });
+  t.deepEqual(whoami, { code: 0, stdout: `admin on ${api.url} (token "laptop")\n`, stderr: '' });
+
+  // logout forgets the token and keeps the server
+  const logout = await cli(['logout'], { env: box.env, cwd });
+  t.is(logout.stdout, `Logged out of ${api.url}\n`);
+  t.deepEqual(await readConfig(box.env), { server: api.url });
+  const after = await cli(['whoami'], { env: box.env, cwd });
+  t.is(after.code, 1);
+  t.regex(after.stderr, /^▸ Not logged in to http:\/\/127\.0\.0\.1:\d+: no API token\.\n  Run `scalarium login/);
+  t.is((await cli(['logout'], { env: box.env, cwd })).stdout, 'Not logged in\n');
+});
+
+test('login with a rejected token exits 1 and saves nothing', async (t) => {
+  const api = await startFakeApiServer(t);
+  const box = await sandbox(t);
+  const result = await cli(['login', '--server', api.url, '--token', 'wrong'], { env: box.env, cwd: join(box.dir, 'work') });
+  t.is(result.code, 1);
+  t.is(result.stderr, `▸ The server at ${api.url} did not accept this token.\n  Check the token: API tokens are shown once, when they are created.\n`);
+  t.is(api.requests[0].authorization, 'Bearer wrong');
+  await t.throwsAsync(stat(configPath(box.env)), { code: 'ENOENT' });
+});
+
+test('config store: ~/.config without XDG_CONFIG_HOME, relative XDG ignored, modes enforced, env overrides', async (t) => {
+  const box = await sandbox(t);
+  const home = box.env.HOME!;
+  const noXdg = { ...box.env, XDG_CONFIG_HOME: undefined };
+  t.is(configPath(noXdg), join(home, '.config', 'scalarium', 'config.json'));
+  t.is(configPath({ ...box.env, XDG_CONFIG_HOME: 'relative/dir' }), join(home, '.config', 'scalarium', 'config.json'));
+
+  // an existing, too open directory and file are tightened on write
+  await mkdir(join(home, '.config', 'scalarium'), { recursive: true, mode: 0o755 });
+  await chmod(join(home, '.config', 'scalarium'), 0o755);
+  await writeConfig(noXdg, { server: 'http://a:1', token: 'first' });
+  await writeConfig(noXdg, { server: 'http://a:1', token: 'second' });
+  t.is((await stat(join(home, '.config', 'scalarium'))).mode & 0o777, 0o700);
+  t.is((await stat(configPath(noXdg))).mode & 0o777, 0o600);
+  t.deepEqual(await readConfig(noXdg), { server: 'http://a:1', token: 'second' });
+
+  t.like(await loadSession(noXdg), { server: 'http://a:1', token: 'second', serverFrom: 'file', tokenFrom: 'file' });
+  t.like(await loadSession({ ...noXdg, SCALARIUM_TOKEN: 'from-env' }), { server: 'http://a:1', token: 'from-env', tokenFrom: 'env' });
+  t.like(await loadSession({ ...noXdg, SCALARIUM_SERVER: 'http://b:2' }), { server: 'http://b:2', serverFrom: 'env', token: 'second' });
+  t.like(await loadSession(box.env), { server: undefined, token: undefined }); // XDG dir is empty
+});
+
+// ---------------------------------------------------------------------------------------------
+// app resolution and the git remote
+
+test('appFromGitUrl reads the app from the URL path /<app>.git', (t) => {
+  t.is(appFromGitUrl('http://127.0.0.1:5050/shop.git'), 'shop');
+  t.is(appFromGitUrl('http://scalarium:tok%2Fen@127.0.0.1:5050/shop.git'), 'shop');
+  t.is(appFromGitUrl('https://paas.example.com/git/my-app-2.git/'), 'my-app-2');
+  t.is(appFromGitUrl('git@paas.example.com:shop.git'), 'shop');
+  t.is(appFromGitUrl('http://127.0.0.1:5050/shop'), 'shop');
+  t.is(appFromGitUrl('http://127.0.0.1:5050/Not_An_App.git'), undefined);
+  t.is(appFromGitUrl('http://127.0.0.1:5050/'), undefined);
+  t.is(appFromGitUrl('nonsense'), undefined);
+});
+
+test('the app comes from --app, else from the "scalarium" git remote of a real repository', async (t) => {
+  const box = await sandbox(t);
+  const repo = await gitRepo(t, box);
+  await git(repo, box.env, 'remote', 'add', 'scalarium', 'http://scalarium:secret@127.0.0.1:5050/shop.git');
+  await git(repo, box.env, 'remote', 'add', 'origin', 'https://github.com/acme/other.git');
+  await mkdir(join(repo, 'src', 'deep'), { recursive: true });
+
+  t.is(await resolveApp({ cwd: repo, env: box.env }), 'shop');
+  t.is(await resolveApp({ cwd: join(repo, 'src', 'deep'), env: box.env }), 'shop');
+  t.is(await resolveApp({ flag: 'blog', cwd: repo, env: box.env }), 'blog');
+
+  const outside = join(box.dir, 'work');
+  const none = await t.throwsAsync(resolveApp({ cwd: outside, env: box.env }), { instanceOf: UsageError });
+  t.regex(none.hint ?? '', /--app NAME/);
+
+  const odd = await gitRepo(t, box, 'odd');
+  await git(odd, box.env, 'remote', 'add', 'scalarium', 'http://scalarium:secret@127.0.0.1:5050/Bad_Name.git');
+  const bad = await t.throwsAsync(resolveApp({ cwd: odd, env: box.env }), { instanceOf: CliError });
+  t.regex(bad.message, /does not name an app/);
+  t.false(bad.message.includes('secret'), 'the token in the remote URL is never printed');
+});
+
+test('commands run in a repository act on the app of its "scalarium" remote', async (t) => {
+  const api = await loggedIn(t);
+  const repo = await gitRepo(t, api);
+  await git(repo, api.env, 'remote', 'add', 'scalarium', `http://scalarium:${TOKEN}@127.0.0.1:5050/shop.git`);
+  const result = await cli(['config', '--json'], { env: api.env, cwd: repo });
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(JSON.parse(result.stdout), CONFIG);
+  t.is(api.requests[0].path, '/api/apps/shop/config');
+  // --app wins over the remote
+  await cli(['config', '--app', 'blog'], { env: api.env, cwd: repo });
+  t.is(api.requests[1].path, '/api/apps/blog/config');
+});
+
+test('embedCredentials puts user "scalarium" and the token into the git URL', (t) => {
+  t.is(embedCredentials('http://127.0.0.1:5050/shop.git', 'sc_abc'), 'http://scalarium:sc_abc@127.0.0.1:5050/shop.git');
+  t.is(embedCredentials('https://paas.example.com/shop.git', 'sc_abc'), 'https://scalarium:sc_abc@paas.example.com/shop.git');
+  const odd = embedCredentials('http://127.0.0.1:5050/shop.git', 'a/b@c:d ?#');
+  const url = new URL(odd);
+  t.is(decodeURIComponent(url.password), 'a/b@c:d ?#', 'special characters are percent-encoded, not breaking the URL');
+  t.is(url.host, '127.0.0.1:5050');
+  t.is(url.pathname, '/shop.git');
+  t.throws(() => embedCredentials('file:///srv/shop.git', 'x'));
+  t.is(redactUrl('http://scalarium:sc_abc@127.0.0.1:5050/shop.git'), 'http://scalarium:***@127.0.0.1:5050/shop.git');
+});
+
+test('apps:create adds the git remote with the token embedded, updates an existing one, or skips with --no-remote', async (t) => {
+  const api = await loggedIn(t);
+  const repo = await gitRepo(t, api);
+  const created = await cli(['apps:create', 'blog'], { env: api.env, cwd: repo });
+  t.is(created.code, 0, created.stderr);
+  t.is(created.stdout, 'http://blog.localhost:8080/ | http://127.0.0.1:5050/blog.git\nGit remote scalarium added\n');
+  t.is(created.stderr, 'Creating blog... done\n');
+  t.deepEqual(api.requests[0].body, { name: 'blog' });
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/blog.git`);
+  t.is(await resolveApp({ cwd: repo, env: api.env }), 'blog');
+
+  // an existing remote is pointed at the new app
+  const again = await cli(['apps:create', 'other'], { env: api.env, cwd: repo });
+  t.regex(again.stdout, /Git remote scalarium updated\n$/);
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/other.git`);
+
+  // --no-remote leaves git alone; --json keeps stdout pure JSON
+  const skipped = await cli(['apps:create', 'third', '--no-remote', '--json'], { env: api.env, cwd: repo });
+  t.is(skipped.code, 0);
+  t.is(JSON.parse(skipped.stdout).name, 'third');
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/other.git`);
+
+  // outside a repository there is nothing to add
+  const outside = await cli(['apps:create', 'fourth'], { env: api.env, cwd: api.cwd });
+  t.is(outside.stdout, 'http://fourth.localhost:8080/ | http://127.0.0.1:5050/fourth.git\n');
+
+  // an API error: the name is taken
+  const taken = await cli(['apps:create', 'shop'], { env: api.env, cwd: repo });
+  t.is(taken.code, 1);
+  t.is(taken.stderr, 'Creating shop... failed\n▸ An app named "shop" already exists.\n  Choose another name.\n');
+});
+
+// ---------------------------------------------------------------------------------------------
+// API answers: --json, human output, errors
+
+test('--json prints the raw API JSON', async (t) => {
+  const api = await loggedIn(t);
+  const cases: [string[], unknown][] = [
+    [['apps', '--json'], [SHOP, BLOG]],
+    [['apps:info', '-a', 'shop', '--json'], { ...SHOP, processes: PROCESSES }],
+    [['config', '-a', 'shop', '--json'], CONFIG],
+    [['releases', '-a', 'shop', '--json'], RELEASES],
+    [['releases:info', 'v2', '-a', 'shop', '--json'], RELEASES[1]],
+    [['ps', '-a', 'shop', '--json'], PROCESSES],
+    [['whoami', '--json'], { user: { name: 'admin' }, token: { name: 'laptop' } }],
+  ];
+  for (const [args, expected] of cases) {
+    const result = await cli(args, { env: api.env, cwd: api.cwd });
+    t.is(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+    t.deepEqual(JSON.parse(result.stdout), expected, args.join(' '));
+  }
+  t.true(api.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
+  t.is(api.requests.find((r) => r.path.startsWith('/api/apps/shop/releases/'))?.path, '/api/apps/shop/releases/2');
+});
+
+test('human output: tables and KEY=value lines', async (t) => {
+  const api = await loggedIn(t);
+  const opts = { env: api.env, cwd: api.cwd };
+
+  const apps = await cli(['apps'], opts);
+  t.is(apps.stdout, [
+    'NAME  RELEASE  FORMATION       URL',
+    'blog  -        (none)          http://blog.localhost:8080/',
+    'shop  v3       web=2 worker=1  http://shop.localhost:8080/',
+    '',
+  ].join('\n'));
+
+  const config = await cli(['config', '-a', 'shop'], opts);
+  t.is(config.stdout, "DATABASE_URL=postgres://db/shop?sslmode=require\nGREETING=it's here\nZED=last\n");
+  const shell = await cli(['config', '-a', 'shop', '--shell'], opts);
+  t.is(shell.stdout, "DATABASE_URL='postgres://db/shop?sslmode=require'\nGREETING='it'\\''s here'\nZED=last\n");
+
+  const get = await cli(['config:get', 'GREETING', '-a', 'shop'], opts);
+  t.deepEqual(get, { code: 0, stdout: "it's here\n", stderr: '' });
+  const missing = await cli(['config:get', 'NOPE', '-a', 'shop'], opts);
+  t.deepEqual(missing, { code: 1, stdout: '', stderr: '▸ NOPE is not set on shop.\n' });
+
+  const ps = await cli(['ps', '-a', 'shop'], opts);
+  const lines = ps.stdout.trimEnd().split('\n');
+  t.regex(lines[0], /^NAME\s+STATE\s+RELEASE\s+INSTANCE\s+PORT\s+RESTARTS\s+UP$/);
+  t.deepEqual(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 6)), [
+    ['web.1', 'up', 'v3', 'local-1', '5001', '1'],
+    ['web.2', 'up', 'v3', 'local-1', '5002', '0'],
+    ['worker.1', 'starting', 'v3', 'local-1', '-', '0'],
+  ]);
+
+  const releases = await cli(['releases', '-a', 'shop'], opts);
+  t.regex(releases.stdout, /^\s+VERSION\s+DESCRIPTION\s+COMMIT\s+BY\s+CREATED\n\*\s+v3\s+Deploy 1a2b3c4\s+1a2b3c4\s+admin\s+2026-11-28 10:00:00 UTC\n\s+v2\s+Set GREETING/);
+
+  const info = await cli(['apps:info', '-a', 'shop'], opts);
+  t.regex(info.stdout, /^=== shop\nWeb URL: +http:\/\/shop\.localhost:8080\/\nGit URL: +http:\/\/127\.0\.0\.1:5050\/shop\.git\nRelease: +v3 \(1a2b3c4\)/);
+  t.regex(info.stdout, /=== Processes \(3\)/);
+
+  const release = await cli(['releases:info', '3', '-a', 'shop'], opts);
+  t.regex(release.stdout, /^=== shop v3 \(current\)\n/);
+  t.regex(release.stdout, /Timings: +build 812 ms, release 3 ms, deploy 1204 ms/);
+  t.regex(release.stdout, /web +node server\.js/);
+
+  const open = await cli(['open', '-a', 'shop'], { ...opts, env: { ...api.env, PATH: api.dir } }); // no xdg-open on this PATH
+  t.deepEqual(open, { code: 0, stdout: 'http://shop.localhost:8080/\n', stderr: '' });
+});
+
+test('API errors print ▸ message and hint on stderr and exit 1', async (t) => {
+  const api = await loggedIn(t);
+  const result = await cli(['apps:info', '--app', 'nope'], { env: api.env, cwd: api.cwd });
+  t.deepEqual(result, { code: 1, stdout: '', stderr: '▸ No app named "nope".\n  Run `scalarium apps` to list apps.\n' });
+  const release = await cli(['releases:info', 'v9', '-a', 'shop'], { env: api.env, cwd: api.cwd });
+  t.is(release.code, 1);
+  t.is(release.stderr, '▸ App shop has no release v9.\n  Run `scalarium releases` to list releases.\n');
+});
+
+test('a wrong token gets the 401 error with its hint', async (t) => {
+  const api = await loggedIn(t, 'not-the-token');
+  const result = await cli(['apps'], { env: api.env, cwd: api.cwd });
+  t.deepEqual(result, {
+    code: 1,
+    stdout: '',
+    stderr: '▸ Authentication required: no valid API token was given.\n  Log in with `scalarium login --server URL --token TOKEN`.\n',
+  });
+  t.is(api.requests[0].authorization, 'Bearer not-the-token');
+});
+
+test('an unreachable server gives "cannot reach the server at URL — is it running?"', async (t) => {
+  const gone = await startFakeApiServer(t);
+  // a port that was just listening and is now closed
+  const probe = new Koa().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const box = await sandbox(t, { SCALARIUM_SERVER: `http://127.0.0.1:${port}`, SCALARIUM_TOKEN: TOKEN });
+  const result = await cli(['apps'], { env: box.env, cwd: join(box.dir, 'work') });
+  t.is(result.code, 1);
+  t.true(result.stderr.startsWith(`▸ cannot reach the server at http://127.0.0.1:${port} — is it running?\n`), result.stderr);
+  t.regex(result.stderr, /ECONNREFUSED/);
+  t.is(gone.requests.length, 0);
+});
+
+// ---------------------------------------------------------------------------------------------
+// mutations and progress
+
+test('config:set sends KEY=VALUE pairs (values may contain "=") and reports the new release', async (t) => {
+  const api = await loggedIn(t);
+  const result = await cli(['config:set', 'DATABASE_URL=postgres://u:p@db/shop?a=1&b=2', 'EMPTY=', 'LOG_LEVEL=debug', '-a', 'shop'], { env: api.env, cwd: api.cwd });
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(api.requests[0], {
+    method: 'PATCH',
+    path: '/api/apps/shop/config',
+    query: {},
+    authorization: `Bearer ${TOKEN}`,
+    body: { DATABASE_URL: 'postgres://u:p@db/shop?a=1&b=2', EMPTY: '', LOG_LEVEL: 'debug' },
+  });
+  t.is(result.stderr, 'Setting config vars and restarting shop... done, v5\n');
+  t.is(result.stdout, 'DATABASE_URL=postgres://u:p@db/shop?a=1&b=2\nEMPTY=\nLOG_LEVEL=debug\n');
+
+  const unset = await cli(['config:unset', 'GREETING', 'ZED', '-a', 'shop'], { env: api.env, cwd: api.cwd });
+  t.is(unset.code, 0);
+  t.deepEqual(api.requests[1].body, { GREETING: null, ZED: null });
+  t.is(unset.stderr, 'Unsetting GREETING and ZED and restarting shop... done, v5\n');
+});
+
+test('on a TTY the progress line has a spinner and ends with the result', async (t) => {
+  const api = await loggedIn(t);
+  const result = await cli(['config:set', 'A=1', '-a', 'shop'], { env: api.env, cwd: api.cwd, stderrTTY: true });
+  t.is(result.code, 0);
+  t.true(result.stderr.startsWith('\r\x1b[2K⠋ Setting config vars and restarting shop...'));
+  t.true(result.stderr.endsWith('\r\x1b[2KSetting config vars and restarting shop... done, v5\n'));
+});
+
+test('ps:scale, ps:restart and rollback send what the API expects', async (t) => {
+  const api = await loggedIn(t);
+  const opts = { env: api.env, cwd: api.cwd };
+  const scale = await cli(['ps:scale', 'web=3', 'worker=0', '-a', 'shop'], opts);
+  t.is(scale.code, 0, scale.stderr);
+  t.like(api.requests[0], { method: 'PATCH', path: '/api/apps/shop/formation', body: { web: 3, worker: 0 } });
+  t.is(scale.stderr, 'Scaling shop to web=3 worker=0... done, now running web=3 worker=0\n');
+
+  const show = await cli(['ps:scale', '-a', 'shop'], opts);
+  t.is(show.stdout, 'web=2 worker=1\n');
+
+  const restart = await cli(['ps:restart', 'web', '-a', 'shop'], opts);
+  t.like(api.requests[2], { method: 'POST', path: '/api/apps/shop/restart', body: { type: 'web' } });
+  t.is(restart.stderr, 'Restarting web processes of shop... done, 2 processes restarted\n');
+
+  const rollback = await cli(['rollback', 'v2', '-a', 'shop'], opts);
+  t.like(api.requests[3], { method: 'POST', path: '/api/apps/shop/rollback', body: { version: 2 } });
+  t.is(rollback.stderr, 'Rolling back shop to v2... done, v6\n');
+  t.is(rollback.stdout, 'v6: Rollback to v2\n');
+
+  await cli(['rollback', '-a', 'shop', '--json'], opts);
+  t.like(api.requests[4], { method: 'POST', path: '/api/apps/shop/rollback', body: {} });
+});
+
+test('apps:destroy refuses without a matching --confirm', async (t) => {
+  const api = await loggedIn(t);
+  const repo = await gitRepo(t, api);
+  await git(repo, api.env, 'remote', 'add', 'scalarium', `http://scalarium:${TOKEN}@127.0.0.1:5050/shop.git`);
+  const opts = { env: api.env, cwd: repo };
+
+  const refused = await cli(['apps:destroy'], opts);
+  t.is(refused.code, 1);
+  t.is(refused.stderr, '▸ This destroys shop: its processes, repository, config vars and releases. It cannot be undone.\n' +
+    '  To proceed, run: scalarium apps:destroy --app shop --confirm shop\n');
+  const mismatch = await cli(['apps:destroy', '--confirm', 'blog'], opts);
+  t.is(mismatch.code, 1);
+  t.regex(mismatch.stderr, /--confirm blog does not match the app name shop; nothing was destroyed/);
+  t.is(api.requests.length, 0);
+
+  const destroyed = await cli(['apps:destroy', 'shop', '--confirm', 'shop'], opts);
+  t.is(destroyed.code, 0, destroyed.stderr);
+  t.like(api.requests[0], { method: 'DELETE', path: '/api/apps/shop' });
+  t.is(destroyed.stdout, 'Git remote scalarium removed\n');
+  await t.throwsAsync(git(repo, api.env, 'remote', 'get-url', 'scalarium'));
+});
+
+// ---------------------------------------------------------------------------------------------
+// logs
+
+test('logs prints the last lines', async (t) => {
+  const api = await loggedIn(t);
+  const result = await cli(['logs', '-n', '1', '-a', 'shop'], { env: api.env, cwd: api.cwd });
+  t.deepEqual(result, { code: 0, stdout: '2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n', stderr: '' });
+  t.deepEqual(api.requests[0].query, { lines: '1' });
+});
+
+test('logs --tail streams chunks as they arrive and ends cleanly when interrupted', async (t) => {
+  const api = await loggedIn(t);
+  const controller = new AbortController();
+  const result = await cli(['logs', '--tail', '-a', 'shop'], {
+    env: api.env,
+    cwd: api.cwd,
+    signal: controller.signal,
+    // abort (as Ctrl-C does) once the line the server sends later has arrived
+    onStdout: (all) => {
+      if (all.includes('GET / 200')) controller.abort();
+    },
+  });
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stdout, `${LOG_LINES}2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n`);
+  t.is(result.stderr, '');
+  t.deepEqual(api.requests[0].query, { lines: '100', tail: '1' });
+});
+
+// ---------------------------------------------------------------------------------------------
+// the real program
+
+test('bin/scalarium.js runs as a real subprocess', async (t) => {
+  const { stdout } = await execFileAsync(process.execPath, ['bin/scalarium.js', '--version'], { cwd: ROOT });
+  t.is(stdout, `scalarium ${VERSION}\n`);
+  const error = await t.throwsAsync(execFileAsync(process.execPath, ['bin/scalarium.js', 'confg'], { cwd: ROOT }));
+  t.is((error as unknown as { code: number }).code, 2);
+  t.regex((error as unknown as { stderr: string }).stderr, /Did you mean `scalarium config`\?/);
+});

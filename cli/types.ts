@@ -1,0 +1,47 @@
+// The shapes of the API answers the CLI reads (docs/api.md). Fields the CLI does not use are left
+// out; `--json` always prints the server's JSON untouched.
+
+export interface Whoami {
+  user: { name: string };
+  token?: { name?: string };
+}
+
+export interface ReleaseRef {
+  version: number;
+  commit?: string | null;
+  createdAt?: string;
+}
+
+export interface App {
+  name: string;
+  url: string;
+  gitUrl: string;
+  formation: Record<string, number>;
+  release: ReleaseRef | null;
+  createdAt: string;
+  processes?: Process[];
+}
+
+export interface Release {
+  version: number;
+  description?: string;
+  commit?: string | null;
+  slug?: string | null;
+  processTypes?: Record<string, string>;
+  createdBy?: string;
+  createdAt?: string;
+  timings?: Record<string, number>;
+  current?: boolean;
+}
+
+export interface Process {
+  id: string;
+  type: string;
+  name: string;
+  state: string;
+  release?: unknown;
+  instance?: unknown;
+  port?: number | null;
+  restarts?: number;
+  startedAt?: string | null;
+}
