@@ -7,7 +7,7 @@ import type { DeployContext } from '../../server/core/types.ts';
 import { ScalariumError } from '../../server/core/errors.ts';
 import { configureCluster } from '../../server/core/configure.ts';
 import { deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess, type ProcessRow } from '../../server/db/processes.ts';
-import { listInstances, type Instance } from '../../server/db/instances.ts';
+import { findClusterById, listInstances, type Cluster, type Instance } from '../../server/db/instances.ts';
 import type { ProcessReport, ProcessSpec } from '../../server/agent/protocol.ts';
 import type { Step } from '../../server/db/deployments.ts';
 
@@ -34,7 +34,7 @@ export function planRollout(existing: ProcessRow[], ctx: Pick<DeployContext, 're
       plan.keep.push(...mine);
       continue;
     }
-    const wanted = ctx.release.processTypes[type] ? (ctx.formation[type] ?? 0) : 0;
+    const wanted = Object.hasOwn(ctx.release.processTypes, type) ? (ctx.formation[type] ?? 0) : 0;
     const reusable = ctx.replace ? [] : mine.filter((p) => p.release === ctx.release.version && p.state === 'ready');
     const kept = reusable.slice(0, wanted);
     plan.keep.push(...kept);
@@ -42,6 +42,12 @@ export function planRollout(existing: ProcessRow[], ctx: Pick<DeployContext, 're
     for (let i = kept.length; i < wanted; i++) plan.start.push({ type, index: i + 1 });
   }
   return plan;
+}
+
+async function requireCluster(scalarium: Scalarium, id: number): Promise<Cluster> {
+  const cluster = await findClusterById(scalarium.db, id);
+  if (!cluster) throw new Error(`cluster ${id} is missing`);
+  return cluster;
 }
 
 async function timedStep<T>(steps: Step[], name: string, fn: () => Promise<T>, detail?: string): Promise<T> {
@@ -89,7 +95,7 @@ async function drainRouters(scalarium: Scalarium, processes: ProcessRow[]): Prom
 
 export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise<void> {
   const { app, release, output, steps } = ctx;
-  const cluster = await scalarium.db('clusters').where({ id: app.cluster_id }).first();
+  const cluster = await requireCluster(scalarium, app.cluster_id);
   const existing = await listProcesses(scalarium.db, { appId: app.id });
   const plan = planRollout(existing, ctx);
   const instances = plan.start.length ? await appInstances(scalarium, app.cluster_id) : [];
@@ -157,7 +163,7 @@ export const rolloutPlugin: Plugin = {
     scalarium.hooks.undeploy.tapPromise(NAME, async ({ app }) => {
       const processes = await listProcesses(scalarium.db, { appId: app.id });
       await setRouted(scalarium.db, processes.map((p) => p.id), false);
-      const cluster = await scalarium.db('clusters').where({ id: app.cluster_id }).first();
+      const cluster = await requireCluster(scalarium, app.cluster_id);
       await configureCluster(scalarium, cluster, `undeploy ${app.name}`);
       await drainRouters(scalarium, processes);
       await stopProcesses(scalarium, processes);

@@ -2,6 +2,9 @@
 // whenever a router (re)connects. A deploy only continues once the routers have acknowledged.
 import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { Backend, RouteTable } from '../../server/agent/protocol.ts';
+import { routedWebBackends } from '../../server/db/processes.ts';
+import { listApps } from '../../server/db/apps.ts';
+import { countLiveInstances } from '../../server/db/instances.ts';
 
 const NAME = 'routing';
 const ACK_TIMEOUT_MS = 10_000;
@@ -14,14 +17,9 @@ function nextVersion(): number {
 }
 
 export async function buildRouteTable(scalarium: Scalarium): Promise<RouteTable> {
-  const rows = await scalarium.db('processes')
-    .join('apps', 'apps.id', 'processes.app_id')
-    .join('instances', 'instances.id', 'processes.instance_id')
-    .where({ 'processes.routed': true, 'processes.type': 'web' })
-    .whereNotNull('processes.port')
-    .select('apps.name as app', 'processes.port', 'instances.address');
+  const rows = await routedWebBackends(scalarium.db);
   const routes: Record<string, Backend[]> = {};
-  for (const app of await scalarium.db('apps').select('name')) routes[`${app.name}.${scalarium.config.domain}`] = [];
+  for (const app of await listApps(scalarium.db)) routes[`${app.name}.${scalarium.config.domain}`] = [];
   for (const row of rows) {
     routes[`${row.app}.${scalarium.config.domain}`]!.push({ host: row.address ?? '127.0.0.1', port: row.port });
   }
@@ -30,8 +28,7 @@ export async function buildRouteTable(scalarium: Scalarium): Promise<RouteTable>
 
 async function publish(scalarium: Scalarium, routerIds?: string[]): Promise<void> {
   const routers = scalarium.hub.connectedPeers('router').filter((r) => !routerIds || routerIds.includes(r.instanceId));
-  const expected = await scalarium.db('instances').where({ role: 'router' }).whereIn('state', ['online', 'booting', 'setup']).count({ n: '*' }).first();
-  if (!routerIds && Number(expected?.n ?? 0) > 0 && routers.length === 0) {
+  if (!routerIds && routers.length === 0 && (await countLiveInstances(scalarium.db, 'router')) > 0) {
     throw new Error('no router is connected');
   }
   const table = await buildRouteTable(scalarium);

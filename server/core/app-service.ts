@@ -7,7 +7,7 @@ import type { Principal } from '../db/identity.ts';
 import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
 import { appendAudit } from '../db/audit.ts';
-import { ensureCluster } from '../db/instances.ts';
+import { ensureCluster, findClusterById } from '../db/instances.ts';
 import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
 import { defaultFormation, deployRelease, releaseAndDeploy, dataPaths } from './pipeline.ts';
@@ -61,6 +61,8 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
   await withAppLock(scalarium, app.name, 'destroy', async () => {
     await scalarium.hooks.undeploy.promise({ app, output: silent });
     await deleteApp(scalarium.db, app.id);
+    const cluster = await findClusterById(scalarium.db, app.cluster_id);
+    if (cluster) await configureCluster(scalarium, cluster, `app ${app.name} destroyed`).catch(() => {});
     await repoStore(scalarium).remove(app.name);
     await removeUnusedSlugs(scalarium);
     await audit(scalarium, principal, 'app.destroy', app.name);
@@ -160,7 +162,7 @@ export function validateFormation(raw: unknown, processTypes: Record<string, str
   const entries = Object.entries(raw as Record<string, unknown>);
   if (!entries.length) throw new ScalariumError('invalid_formation', { reason: 'no process type given' });
   for (const [type, count] of entries) {
-    if (!processTypes[type]) throw new ScalariumError('invalid_formation', { reason: `the current release has no process type "${type.slice(0, 40)}" (it has ${Object.keys(processTypes).join(', ')})` });
+    if (!Object.hasOwn(processTypes, type)) throw new ScalariumError('invalid_formation', { reason: `the current release has no process type "${type.slice(0, 40)}" (it has ${Object.keys(processTypes).join(', ')})` });
     if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_PROCESSES_PER_TYPE) {
       throw new ScalariumError('invalid_formation', { reason: `${type} must be a whole number from 0 to ${MAX_PROCESSES_PER_TYPE}` });
     }
@@ -187,7 +189,7 @@ export async function restart(scalarium: Scalarium, principal: Principal, name: 
   return withAppLock(scalarium, app.name, 'restart', async () => {
     const current = await latestRelease(scalarium.db, app.id);
     if (!current) throw new ScalariumError('no_release', { app: app.name });
-    if (type !== undefined && (typeof type !== 'string' || !current.processTypes[type])) {
+    if (type !== undefined && (typeof type !== 'string' || !Object.hasOwn(current.processTypes, type))) {
       throw new ScalariumError('invalid_formation', { reason: `no process type "${String(type).slice(0, 40)}"` });
     }
     const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;

@@ -25,6 +25,7 @@ test('config keys and process types', (t) => {
   t.false(isValidConfigKey('A-B'));
   t.false(isValidConfigKey('A B'));
   t.false(isValidConfigKey('A'.repeat(129)));
+  t.false(isValidConfigKey('__proto__'));
   t.true(isValidProcessType('web'));
   t.true(isValidProcessType('worker_2'));
   t.false(isValidProcessType('Web'));

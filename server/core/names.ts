@@ -25,5 +25,6 @@ export function isValidProcessType(value: unknown): value is string {
 }
 
 export function isValidConfigKey(value: unknown): value is string {
-  return typeof value === 'string' && CONFIG_KEY.test(value);
+  // `__proto__` would vanish from (or poison) the plain objects config travels in.
+  return typeof value === 'string' && CONFIG_KEY.test(value) && value !== '__proto__';
 }

@@ -13,6 +13,16 @@ export async function findCluster(db: Db, name: string): Promise<Cluster | undef
   return db('clusters').where({ name }).first();
 }
 
+export async function findClusterById(db: Db, id: number): Promise<Cluster | undefined> {
+  return db('clusters').where({ id }).first();
+}
+
+/** Instances of a role that are, or are about to be, running. */
+export async function countLiveInstances(db: Db, role: string): Promise<number> {
+  const row = await db('instances').where({ role }).whereIn('state', ['online', 'booting', 'setup']).count({ n: '*' }).first();
+  return Number(row?.n ?? 0);
+}
+
 export async function ensureCluster(db: Db, name: string, provider: string): Promise<Cluster> {
   const found = await findCluster(db, name);
   if (found) return found;

@@ -62,6 +62,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
   const ui = new Router();
   uiRoutes(scalarium, ui);
   app.use(ui.routes());
+  app.use(ui.allowedMethods());
 
   app.use(async (ctx) => {
     throw new ScalariumError('not_found');

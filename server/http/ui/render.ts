@@ -12,6 +12,8 @@ const cache = new Map<string, Handlebars.TemplateDelegate>();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hbs.registerHelper('short', (value: unknown) => (typeof value === 'string' ? value.slice(0, 7) : ''));
 hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));
+/** An ISO timestamp as "2025-01-31 14:05:09Z" (still escaped by {{ }}). */
+hbs.registerHelper('when', (value: unknown) => (typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : ''));
 
 for (const file of fs.existsSync(path.join(ROOT, 'partials')) ? fs.readdirSync(path.join(ROOT, 'partials')) : []) {
   if (file.endsWith('.hbs')) hbs.registerPartial(file.slice(0, -4), fs.readFileSync(path.join(ROOT, 'partials', file), 'utf8'));

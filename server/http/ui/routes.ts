@@ -1,5 +1,40 @@
+// The admin UI: server-rendered pages, no JavaScript. Every UI response gets a strict CSP and
+// frame denial; catalogue errors (403 forbidden, 404 unknown app…) become pages with the layout.
 import type Router from '@koa/router';
+import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
+import { ScalariumError } from '../../core/errors.ts';
+import type { UiSession } from './session.ts';
+import { view } from './view.ts';
+import { assetRoutes } from './assets.ts';
+import { loginRoutes } from './login.ts';
+import { appsPageRoutes } from './apps-page.ts';
+import { appPageRoutes } from './app-page.ts';
+import { appActionRoutes } from './app-actions.ts';
 
-// The admin UI is added in the next step.
-export function uiRoutes(_scalarium: Scalarium, _router: Router): void {}
+export const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'";
+
+function uiFrame(scalarium: Scalarium): Koa.Middleware {
+  return async (ctx, next) => {
+    ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    ctx.set('X-Frame-Options', 'DENY');
+    if (!ctx.path.startsWith('/assets/')) ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof ScalariumError)) throw error;
+      ctx.status = error.status;
+      const session = ctx.state.uiSession as UiSession | undefined;
+      view(scalarium, ctx, 'error', { title: 'Error', status: error.status, message: error.message, hint: error.hint }, session);
+    }
+  };
+}
+
+export function uiRoutes(scalarium: Scalarium, router: Router): void {
+  router.use(uiFrame(scalarium));
+  assetRoutes(router);
+  loginRoutes(scalarium, router);
+  appsPageRoutes(scalarium, router);
+  appPageRoutes(scalarium, router);
+  appActionRoutes(scalarium, router);
+}

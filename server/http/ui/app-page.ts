@@ -1,0 +1,52 @@
+// GET /apps/:app : everything about one app on one page — URLs, formation and processes, releases
+// (with rollback), config vars (for those who may configure), the last build log, deployments.
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import type { Scalarium } from '../../core/scalarium.ts';
+import { requireApp } from '../../core/app-service.ts';
+import { getConfig } from '../../db/apps.ts';
+import { listDeployments } from '../../db/deployments.ts';
+import { listProcesses } from '../../db/processes.ts';
+import { listReleases } from '../../db/releases.ts';
+import { appJson, processesJson, releaseJson } from '../api/present.ts';
+import { authorizeApp, mayOnApp } from './authorize.ts';
+import { lastBuildLog } from './build-log.ts';
+import { requireSession, type UiSession } from './session.ts';
+import { flash, view } from './view.ts';
+
+export interface PageMessages {
+  notice?: string;
+  error?: { message: string; hint?: string };
+  /** What the user typed into the config form, kept when it failed. */
+  configForm?: { key: string; value: string };
+}
+
+export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, session: UiSession, name: string, messages: PageMessages = {}): Promise<void> {
+  const app = await requireApp(scalarium, name);
+  const summary = await appJson(scalarium, app);
+  const releases = await listReleases(scalarium.db, app.id, 20);
+  const current = releases[0]?.version;
+  const canConfigure = await mayOnApp(scalarium, session.principal, 'configure', app.name);
+  const config = canConfigure ? Object.entries(await getConfig(scalarium.db, app.id)).map(([key, value]) => ({ key, value })) : undefined;
+  view(scalarium, ctx, 'app', {
+    title: app.name,
+    app: summary,
+    formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),
+    processes: processesJson(await listProcesses(scalarium.db, { appId: app.id })),
+    releases: releases.map((r) => releaseJson(r, current)),
+    canConfigure,
+    config,
+    build: await lastBuildLog(scalarium, app.id),
+    deployments: await listDeployments(scalarium.db, app.id, 10),
+    ...messages,
+  }, session);
+}
+
+export function appPageRoutes(scalarium: Scalarium, router: Router): void {
+  router.get('/apps/:app', async (ctx) => {
+    const session = await requireSession(scalarium, ctx);
+    if (!session) return;
+    await authorizeApp(scalarium, ctx, session.principal, 'read', ctx.params.app);
+    await renderAppPage(scalarium, ctx, session, ctx.params.app, { notice: flash(ctx, 'notice') });
+  });
+}

@@ -1,0 +1,18 @@
+// Renders a UI page into the response: the layout gets the user, the CSRF token for its logout
+// form, and the nav (plugins add entries through hooks.nav).
+import type Koa from 'koa';
+import type { Scalarium } from '../../core/scalarium.ts';
+import { renderPage } from './render.ts';
+import type { UiSession } from './session.ts';
+
+export function view(scalarium: Scalarium, ctx: Koa.Context, page: string, context: { title: string; [key: string]: unknown }, session?: UiSession): void {
+  const nav = session ? scalarium.hooks.nav.call([{ href: '/', label: 'Apps' }]) : undefined;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = renderPage(page, { ...context, user: session ? { name: session.principal.user.name } : undefined, csrf: session?.csrf, nav });
+}
+
+/** A short message passed in the query string after a redirect (rendered escaped). */
+export function flash(ctx: Koa.Context, name: 'notice'): string | undefined {
+  const value = ctx.query[name];
+  return typeof value === 'string' && value ? value.slice(0, 200) : undefined;
+}

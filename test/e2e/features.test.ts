@@ -1,0 +1,143 @@
+// More of what users do on the core path: worker processes and restarts, custom buildpacks from a
+// local path and from a tarball URL, live log tails, static sites, and destroying an app.
+import test from 'ava';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { startTestServer, ROOT, type TestServer } from '../helpers/server.ts';
+import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
+import { getViaRouter, waitForBody } from '../helpers/router-client.ts';
+
+let server: TestServer;
+
+test.before(async () => {
+  server = await startTestServer();
+});
+
+test.after.always(async () => {
+  await server?.cleanup();
+});
+
+async function deploy(t: import('ava').ExecutionContext, app: string, fixture: string, prepare?: (repo: Awaited<ReturnType<typeof createAppRepo>>) => Promise<void> | void) {
+  const repo = await createAppRepo(fixture);
+  t.teardown(() => repo.cleanup());
+  t.is((await server.api('POST', '/api/apps', { name: app })).status, 201);
+  if (prepare) {
+    await prepare(repo);
+    await repo.commit('prepared');
+  }
+  const push = await repo.push(authedGitUrl(server.url, app, server.token));
+  t.is(push.code, 0, push.output);
+  return { repo, push };
+}
+
+test('a worker runs beside web once scaled; a crashed web process is restarted by the agent', async (t) => {
+  await deploy(t, 'workers', 'worker-app');
+  let ps = (await server.api('GET', '/api/apps/workers/ps')).body as Array<{ type: string; state: string; restarts: number }>;
+  t.deepEqual(ps.map((p) => p.type), ['web'], 'only web runs by default');
+  const scaled = await server.api('PATCH', '/api/apps/workers/formation', { worker: 1 });
+  t.is(scaled.status, 200, JSON.stringify(scaled.body));
+  t.deepEqual(scaled.body.formation, { web: 1, worker: 1 });
+  ps = (await server.api('GET', '/api/apps/workers/ps')).body;
+  t.deepEqual(ps.map((p) => `${p.type}:${p.state}`).sort(), ['web:ready', 'worker:ready']);
+
+  const badScale = await server.api('PATCH', '/api/apps/workers/formation', { nope: 1 });
+  t.is(badScale.status, 400);
+  t.regex(badScale.body.error.message, /no process type "nope"/);
+  t.is((await server.api('PATCH', '/api/apps/workers/formation', { web: -1 })).status, 400);
+
+  t.is((await getViaRouter(server.routerPort, 'workers.localhost', '/crash')).body, 'crashing');
+  const deadline = Date.now() + 20_000;
+  let web: { state: string; restarts: number } | undefined;
+  while (Date.now() < deadline) {
+    ps = (await server.api('GET', '/api/apps/workers/ps')).body;
+    web = ps.find((p) => p.type === 'web');
+    if (web?.restarts === 1 && web.state === 'ready') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(web?.restarts, 1);
+  t.is(web?.state, 'ready');
+  await waitForBody(server.routerPort, 'workers.localhost', 'web ok');
+
+  const logs = await server.api('GET', '/api/apps/workers/logs?lines=500');
+  t.regex(logs.body, /app\[worker\.1\]: worker tick \d+/);
+  t.regex(logs.body, /app\[web\.1\]: process exited with code 7/);
+});
+
+test('logs?tail=1 streams new lines as they come', async (t) => {
+  await deploy(t, 'tailed', 'worker-app');
+  await server.api('PATCH', '/api/apps/tailed/formation', { worker: 1 });
+  const lines = await new Promise<string>((resolve, reject) => {
+    const req = http.get(`${server.url}/api/apps/tailed/logs?lines=1&tail=1`, { headers: { authorization: `Bearer ${server.token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if ((text.match(/worker tick/g) ?? []).length >= 3) {
+          req.destroy();
+          resolve(text);
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+    setTimeout(() => reject(new Error('no streamed lines')), 15_000);
+  });
+  t.true((lines.match(/worker tick/g) ?? []).length >= 3);
+});
+
+test('an app can name its buildpack: a local path in .buildpacks', async (t) => {
+  await deploy(t, 'custom-local', 'procfile-only', (repo) => {
+    fs.rmSync(path.join(repo.dir, 'Procfile'));
+    repo.write('.buildpacks', `${path.join(ROOT, 'test', 'fixtures', 'buildpacks', 'hello-pack')}\n`);
+  });
+  await waitForBody(server.routerPort, 'custom-local.localhost', 'built by hello-pack');
+});
+
+test('an app can name its buildpack: a tarball URL in BUILDPACK_URL', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-pack-'));
+  const tarball = path.join(dir, 'hello-pack.tgz');
+  execFileSync('tar', ['-czf', tarball, '-C', path.join(ROOT, 'test', 'fixtures', 'buildpacks'), 'hello-pack']);
+  const files = http.createServer((req, res) => {
+    if (req.url === '/hello-pack.tgz') fs.createReadStream(tarball).pipe(res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    files.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/hello-pack.tgz`;
+  t.is((await server.api('POST', '/api/apps', { name: 'custom-url' })).status, 201);
+  const set = await server.api('PATCH', '/api/apps/custom-url/config', { BUILDPACK_URL: url });
+  t.is(set.status, 200);
+  t.is(set.body.release, null, 'no release before the first deploy');
+  const repo = await createAppRepo('static-site');
+  t.teardown(() => repo.cleanup());
+  const push = await repo.push(authedGitUrl(server.url, 'custom-url', server.token));
+  t.is(push.code, 0, push.output);
+  t.regex(push.output, /Hello pack compiling/);
+  await waitForBody(server.routerPort, 'custom-url.localhost', 'built by hello-pack');
+});
+
+test('a static site is served by the static buildpack', async (t) => {
+  await deploy(t, 'brochure', 'static-site');
+  const res = await getViaRouter(server.routerPort, 'brochure.localhost');
+  t.is(res.status, 200);
+  t.regex(res.body, /<html/i);
+});
+
+test('apps:destroy stops the processes, removes the repo and the route', async (t) => {
+  await deploy(t, 'doomed', 'node-hello');
+  const ps = (await server.api('GET', '/api/apps/doomed/ps')).body as Array<{ port: number }>;
+  const port = ps[0]!.port;
+  t.is((await server.api('DELETE', '/api/apps/doomed')).status, 204);
+  t.is((await server.api('GET', '/api/apps/doomed')).status, 404);
+  t.false(fs.existsSync(path.join(server.dataDir, 'repos', 'doomed.git')));
+  t.is((await getViaRouter(server.routerPort, 'doomed.localhost')).status, 404);
+  await t.throwsAsync(() => fetch(`http://127.0.0.1:${port}/`), undefined, 'the process is gone');
+  // The name can be used again.
+  t.is((await server.api('POST', '/api/apps', { name: 'doomed' })).status, 201);
+});
