@@ -12,7 +12,7 @@ import type { Provider } from '../../server/core/provider.ts';
 import {
   insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
 } from '../../server/db/instances.ts';
-import { dataPaths } from '../../server/core/pipeline.ts';
+import { dataPaths } from '../../server/core/paths.ts';
 
 const NAME = 'provider-local';
 const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));

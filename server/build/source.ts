@@ -24,8 +24,3 @@ export async function extractCommit(repoDir: string, commit: string, target: str
   const [a, u] = await Promise.all([exit(archive), exit(untar)]);
   if (a !== 0 || u !== 0) throw new Error(`could not check out ${commit.slice(0, 7)}: ${errors.join('').trim()}`);
 }
-
-/** Reads one file of a commit (e.g. .buildpacks) without a checkout; undefined when absent. */
-export function commitFileFromDir(dir: string, file: string): Promise<string | undefined> {
-  return fsp.readFile(`${dir}/${file}`, 'utf8').catch(() => undefined);
-}

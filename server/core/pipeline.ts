@@ -9,7 +9,8 @@ import type { Scalarium } from './scalarium.ts';
 import type { AppRow } from '../db/apps.ts';
 import { getConfig } from '../db/apps.ts';
 import type { Principal } from '../db/identity.ts';
-import { insertRelease, latestRelease, nextVersion, type Release } from '../db/releases.ts';
+import { insertRelease, nextVersion, type Release } from '../db/releases.ts';
+import { dataPaths } from './paths.ts';
 import { finishBuild, startBuild } from '../db/builds.ts';
 import { finishDeployment, startDeployment, type Step } from '../db/deployments.ts';
 import { extractCommit, type QuarantineEnv } from '../build/source.ts';
@@ -18,19 +19,6 @@ import { SlugStore } from '../build/slug-store.ts';
 import { ScalariumError } from './errors.ts';
 import type { BuildContext, Output, ReleaseSpec } from './types.ts';
 import { appendAudit } from '../db/audit.ts';
-
-export function dataPaths(scalarium: Scalarium) {
-  const root = scalarium.config.dataDir;
-  return {
-    repos: path.join(root, 'repos'),
-    slugs: path.join(root, 'slugs'),
-    builds: path.join(root, 'builds'),
-    cache: path.join(root, 'cache'),
-    tmp: path.join(root, 'tmp'),
-    logs: path.join(root, 'logs'),
-    instances: path.join(root, 'instances'),
-  };
-}
 
 export interface BuildResult {
   buildId: number;
@@ -166,8 +154,4 @@ export async function releaseAndDeploy(
     actor: principal.user.name, action: 'release.create', target: `${app.name} v${version}`, outcome: 'ok', detail: { description: release.description },
   });
   return stored;
-}
-
-export async function currentRelease(scalarium: Scalarium, app: AppRow): Promise<Release | undefined> {
-  return latestRelease(scalarium.db, app.id);
 }

@@ -10,7 +10,7 @@ import { preReceiveHandler } from '../git/receive.ts';
 import type { PushSessions } from '../git/push-sessions.ts';
 import { repoStore } from '../core/app-service.ts';
 import { SlugStore } from '../build/slug-store.ts';
-import { dataPaths } from '../core/pipeline.ts';
+import { dataPaths } from '../core/paths.ts';
 import { instanceTokenMatches } from '../db/instances.ts';
 import { appRoutes } from './api/apps.ts';
 import { configRoutes } from './api/config.ts';
@@ -23,7 +23,7 @@ import { renderPage } from './ui/render.ts';
 
 export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
   const app = new Koa({ proxy: false });
-  app.use(errorHandler(scalarium));
+  app.use(errorHandler());
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
@@ -64,14 +64,14 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
   app.use(ui.routes());
   app.use(ui.allowedMethods());
 
-  app.use(async (ctx) => {
+  app.use(async () => {
     throw new ScalariumError('not_found');
   });
   return app;
 }
 
 /** Catalogue errors become JSON for the API, plain text elsewhere; nothing else leaks. */
-function errorHandler(scalarium: Scalarium): Koa.Middleware {
+function errorHandler(): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();

@@ -93,6 +93,18 @@ test.serial('deploying v2 while a poller runs: zero failed requests, then only v
   t.is(remote, head);
 });
 
+test.serial('an authorised user can clone the app repository; a wrong token cannot', async (t) => {
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-clone-'));
+  t.teardown(() => fs.rmSync(target, { recursive: true, force: true }));
+  const remote = (await repo.git('remote', 'get-url', 'scalarium')).stdout.trim();
+  await repo.git('clone', '-q', remote, path.join(target, 'ok'));
+  t.is(fs.readFileSync(path.join(target, 'ok', 'server.js'), 'utf8'), fs.readFileSync(path.join(repo.dir, 'server.js'), 'utf8'));
+  const wrong = new URL(remote);
+  wrong.password = 'scl_wrong';
+  await t.throwsAsync(() => repo.git('clone', '-q', wrong.href, path.join(target, 'denied')), { message: /401|Authentication failed/ });
+  t.false(fs.existsSync(path.join(target, 'denied', 'server.js')));
+});
+
 test.serial('config:set makes a release and the app sees the var', async (t) => {
   const set = await cli('config:set', 'GREETING=bonjour');
   t.is(set.code, 0, set.stderr);

@@ -7,7 +7,7 @@ import { findBuild, listBuilds } from '../../db/builds.ts';
 import { listDeployments } from '../../db/deployments.ts';
 import { requireApp } from '../../core/app-service.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { dataPaths } from '../../core/pipeline.ts';
+import { dataPaths } from '../../core/paths.ts';
 
 export function buildRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {

@@ -3,7 +3,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Scalarium } from '../../core/scalarium.ts';
-import { dataPaths } from '../../core/pipeline.ts';
+import { dataPaths } from '../../core/paths.ts';
 import { listBuilds, type Build } from '../../db/builds.ts';
 
 const MAX_LOG = 64 * 1024;
