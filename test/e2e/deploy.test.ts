@@ -138,6 +138,18 @@ test.serial('ps:scale web=3 runs three ready processes that share the traffic', 
   for (let i = 0; i < 6; i++) t.is((await getViaRouter(server.routerPort, HOST)).status, 200);
 });
 
+test.serial('ps:restart replaces every process without a failed request', async (t) => {
+  const before = (await server.api('GET', `/api/apps/${APP}/ps`)).body.map((p: { id: string }) => p.id);
+  const poller = startPoller(server.routerPort, HOST);
+  const restarted = await cli('ps:restart');
+  const polled = await poller.stop();
+  t.is(restarted.code, 0, restarted.stderr);
+  t.deepEqual(polled.errors, []);
+  const after = (await server.api('GET', `/api/apps/${APP}/ps`)).body as Array<{ id: string; state: string }>;
+  t.is(after.length, 3);
+  t.true(after.every((p) => !before.includes(p.id) && p.state === 'ready'));
+});
+
 test.serial('logs show the app output', async (t) => {
   const logs = await cli('logs', '--num', '200');
   t.is(logs.code, 0, logs.stderr);
@@ -156,6 +168,7 @@ test.serial('restarting the server keeps the app serving and re-adopts agents', 
   t.deepEqual(polled.errors, []);
   t.true(polled.total > 10);
   t.regex(server.output(), /adopting local-app-1/);
+  t.regex(server.output(), /adopting local-router-1/);
   const after = (await server.api('GET', `/api/apps/${APP}/ps`)).body.map((p: { id: string }) => p.id).sort();
   t.deepEqual(after, before, 'the same processes run: nothing was restarted');
   // And the restarted server can still deploy.
