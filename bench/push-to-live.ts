@@ -325,6 +325,9 @@ function report(r: PushToLiveResult): void {
   console.log(`warm-up (not in the table): first push-to-live ${fmt(r.firstPush.live)} ms, first plain push ${fmt(r.firstPush.plain)} ms`);
 
   console.log(`\nphases recorded by Scalarium for these ${r.runs} pushes (ms)`);
+  if (r.phases.some((p) => p.values.length < r.runs)) {
+    console.log('(some phases cover fewer pushes than were made: the API lists only the latest 20 builds and deployments)');
+  }
   printTable([
     ['phase', 'median', 'min', 'max', 'n'],
     ...r.phases.map(({ name, values }) => {
