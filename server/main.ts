@@ -6,11 +6,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ServerConfig } from './core/config.ts';
 import { openDatabase } from './db/knex.ts';
+import { attachSecrets } from './db/sealed.ts';
+import { loadSecretBox } from './core/secrets.ts';
+import { rotateKey, sealPlaintextSecrets } from './core/rotate-key.ts';
 import { AgentHub } from './agent/hub.ts';
 import { AGENT_PATH } from './agent/protocol.ts';
 import { Scalarium } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
+import { createInvite } from './db/identity.ts';
 import { instanceTokenMatches } from './db/instances.ts';
 import { releaseStale } from './db/locks.ts';
 import { failInterruptedDeployments } from './db/deployments.ts';
@@ -33,6 +37,9 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase(config.dataDir);
+  const secrets = loadSecretBox(config.dataDir);
+  attachSecrets(db, secrets);
+  await sealPlaintextSecrets(db, secrets);
   const bootId = crypto.randomBytes(4).toString('hex');
   const owner = `${config.serverId}:${bootId}`;
   const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId);
@@ -44,7 +51,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   await releaseStale(db, config.serverId, bootId);
   await failInterruptedDeployments(db, `${config.serverId}:`, owner);
   await failUnfinishedBuilds(db);
-  const initialToken = await bootstrapAdmin(db, config.dataDir, config.adminToken);
+  const initialAdmin = await bootstrapAdmin(db, config.dataDir, config.adminToken);
 
   const sessions = new PushSessions();
   const app = createHttpApp(scalarium, sessions);
@@ -77,12 +84,15 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
   await reconcileAll(scalarium);
 
-  if (initialToken) {
+  if (initialAdmin) {
+    // No default password anywhere: the admin chooses one through a one-time link.
+    const invite = await createInvite(db, initialAdmin.userId, 7 * 86_400_000);
     log('');
     log('First start: created the admin user. Its API token (also in initial-admin-token, mode 0600):');
-    log(`  ${initialToken}`);
-    log(`Log in:  npx scalarium login --server ${scalarium.baseUrl} --token ${initialToken}`);
-    log(`Web UI:  ${scalarium.baseUrl}/login`);
+    log(`  ${initialAdmin.token}`);
+    log(`Log in:  npx scalarium login --server ${scalarium.baseUrl} --token ${initialAdmin.token}`);
+    log(`Web UI:  choose the admin password at ${scalarium.baseUrl}/invite/${invite} (valid 7 days, once),`);
+    log(`         or log in at ${scalarium.baseUrl}/login with the API token.`);
     log('');
   }
   log('ready');
@@ -120,14 +130,27 @@ async function main(argv: string[]): Promise<number> {
     await running.close();
     return 0;
   }
+  if (command === 'rotate-key') {
+    const db = await openDatabase(config.dataDir);
+    try {
+      process.stdout.write(`${await rotateKey(db, config.dataDir, process.env)}\n`);
+      return 0;
+    } catch (error) {
+      process.stderr.write(`scalarium-server rotate-key: ${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      await db.destroy();
+    }
+  }
   if (command === 'stop-instances') {
     const ids = await stopAllLocalInstances(config.dataDir);
     process.stdout.write(`stopped ${ids.length} local instance(s)${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
     return 0;
   }
   process.stdout.write(
-    'usage: scalarium-server [start | stop-instances]\n\n' +
+    'usage: scalarium-server [start | stop-instances | rotate-key]\n\n' +
     '  start           run the server (default); env SCALARIUM_DATA_DIR, SCALARIUM_PORT, SCALARIUM_ROUTER_PORT, …\n' +
+    '  rotate-key      re-encrypt stored secrets with a new key (stop the server first)\n' +
     '  stop-instances  stop the local agents, their apps and the router of the data dir\n',
   );
   return command === 'help' || command === '--help' ? 0 : 2;

@@ -83,7 +83,7 @@ export function createLoggingPlugin(): Plugin {
       scalarium.hooks.log.tap(NAME, (line) => logs.append(line));
       scalarium.hooks.routes.tap(NAME, (router) => {
         declare(scalarium, router, {
-          method: 'get', path: '/api/apps/:app/logs', action: 'read', resource: appResource,
+          method: 'get', path: '/api/apps/:app/logs', action: 'logs', resource: appResource,
           async handler(ctx) {
             const app = await requireApp(scalarium, ctx.params.app);
             const lines = Math.min(Math.max(Number(ctx.query.lines ?? 100) || 100, 1), MAX_LINES);

@@ -6,7 +6,8 @@ import { assertName, isValidConfigKey, isValidName } from './names.ts';
 import type { Principal } from '../db/identity.ts';
 import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
-import { appendAudit } from '../db/audit.ts';
+import { audit } from './audit.ts';
+import { deleteGrantsOn } from '../db/grants.ts';
 import { ensureCluster, findClusterById } from '../db/instances.ts';
 import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
@@ -33,11 +34,6 @@ export async function requireApp(scalarium: Scalarium, name: string): Promise<Ap
   return app;
 }
 
-async function audit(scalarium: Scalarium, principal: Principal, action: string, target: string, detail?: Record<string, unknown>, source?: string) {
-  await appendAudit(scalarium.db, { actor: principal.user.name, action, target, outcome: 'ok', detail, source });
-  scalarium.hooks.audit.call({ actor: principal.user.name, action, target, outcome: 'ok', source });
-}
-
 export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown): Promise<AppRow> {
   const appName = assertName('app', name);
   if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
@@ -62,6 +58,7 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
   await withAppLock(scalarium, app.name, 'destroy', async () => {
     await scalarium.hooks.undeploy.promise({ app, output: silent });
     await deleteApp(scalarium.db, app.id);
+    await deleteGrantsOn(scalarium.db, { kind: 'app', name: app.name });
     const cluster = await findClusterById(scalarium.db, app.cluster_id);
     if (cluster) await configureCluster(scalarium, cluster, `app ${app.name} destroyed`).catch(() => {});
     await repoStore(scalarium).remove(app.name);
@@ -117,7 +114,7 @@ export async function setConfig(scalarium: Scalarium, principal: Principal, name
     }
     // Stored only now: a failed restart leaves the config as it was.
     const config = await changeConfig(scalarium.db, app.id, change);
-    await audit(scalarium, principal, 'config.change', app.name, { keys });
+    await audit(scalarium, principal, 'config.change', app.name, { detail: { keys } });
     return { config, release };
   });
 }
@@ -180,7 +177,7 @@ export async function scale(scalarium: Scalarium, principal: Principal, name: st
     const formation = { ...defaultFormation(app.formation, current.processTypes), ...change };
     await deployRelease(scalarium, app, current, output, { formation });
     await setFormation(scalarium.db, app.id, formation);
-    await audit(scalarium, principal, 'formation.change', app.name, { formation });
+    await audit(scalarium, principal, 'formation.change', app.name, { detail: { formation } });
     return formation;
   });
 }
@@ -195,7 +192,7 @@ export async function restart(scalarium: Scalarium, principal: Principal, name: 
     }
     const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;
     await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type as string] : undefined });
-    await audit(scalarium, principal, 'ps.restart', app.name, { type: type ?? 'all' });
+    await audit(scalarium, principal, 'ps.restart', app.name, { detail: { type: type ?? 'all' } });
     return before;
   });
 }

@@ -15,8 +15,9 @@ export interface Credentials {
   sessionId?: string;
 }
 
-export type Action = 'read' | 'create' | 'deploy' | 'configure' | 'scale' | 'destroy' | 'admin';
-export interface Resource { kind: 'app' | 'server'; name?: string }
+/** What a request wants to do; plugins/access/policy.ts maps each action to the role it needs. */
+export type Action = 'read' | 'logs' | 'deploy' | 'configure' | 'scale' | 'destroy' | 'create' | 'manage' | 'admin' | 'self';
+export interface Resource { kind: 'app' | 'cluster' | 'server'; name?: string }
 
 export interface PushContext {
   app: AppRow;

@@ -1,5 +1,6 @@
 // Apps and their config vars.
 import { now, type Db } from './knex.ts';
+import { open, seal } from './sealed.ts';
 
 export type Formation = Record<string, number>;
 export interface AppRow { id: number; name: string; cluster_id: number; formation: Formation; created_by: string; created_at: string }
@@ -27,20 +28,35 @@ export async function setFormation(db: Db, id: number, formation: Formation): Pr
   await db('apps').where({ id }).update({ formation: JSON.stringify(formation) });
 }
 
+/** Config values are sealed (AES-256-GCM) and bound to their app and key. */
+const configAad = (appId: number, key: string) => `config:${appId}:${key}`;
+
 export async function getConfig(db: Db, appId: number): Promise<Record<string, string>> {
   const rows = await db('config_vars').where({ app_id: appId }).orderBy('key');
-  return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  return Object.fromEntries(rows.map((r) => [r.key, open(db, r.value, configAad(appId, r.key))]));
 }
 
 /** Applies a change (`null` unsets) in one transaction and returns the resulting config. */
 export async function changeConfig(db: Db, appId: number, change: Record<string, string | null>): Promise<Record<string, string>> {
+  const sealed = Object.entries(change).map(([key, value]) => [key, value === null ? null : seal(db, value, configAad(appId, key))] as const);
   await db.transaction(async (trx) => {
-    for (const [key, value] of Object.entries(change)) {
+    for (const [key, value] of sealed) {
       await trx('config_vars').where({ app_id: appId, key }).delete();
       if (value !== null) await trx('config_vars').insert({ app_id: appId, key, value });
     }
   });
   return getConfig(db, appId);
+}
+
+/** Re-seals every config value with the box's current key (key rotation, or values stored in plaintext before). */
+export async function resealConfig(db: Db, reseal: (value: string, aad: string) => string): Promise<number> {
+  const rows = await db('config_vars').select('app_id', 'key', 'value');
+  await db.transaction(async (trx) => {
+    for (const r of rows) {
+      await trx('config_vars').where({ app_id: r.app_id, key: r.key }).update({ value: reseal(r.value, configAad(r.app_id, r.key)) });
+    }
+  });
+  return rows.length;
 }
 
 function toApp(row: Omit<AppRow, 'formation'> & { formation: string }): AppRow {

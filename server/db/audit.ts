@@ -17,7 +17,19 @@ export async function appendAudit(db: Db, entry: AuditEntry): Promise<void> {
   });
 }
 
-export async function listAudit(db: Db, limit = 100): Promise<Array<AuditEntry & { at: string }>> {
-  const rows = await db('audit').orderBy('id', 'desc').limit(limit);
+export interface AuditQuery { since?: string; actor?: string; action?: string; target?: string; outcome?: AuditEntry['outcome']; limit?: number }
+
+export async function queryAudit(db: Db, query: AuditQuery = {}): Promise<Array<AuditEntry & { id: number; at: string }>> {
+  const q = db('audit').orderBy('id', 'desc').limit(query.limit ?? 100);
+  if (query.since) q.where('at', '>=', query.since);
+  if (query.actor) q.where({ actor: query.actor });
+  if (query.action) q.where('action', 'like', `${query.action.replace(/[%_]/g, '')}%`);
+  if (query.target) q.where({ target: query.target });
+  if (query.outcome) q.where({ outcome: query.outcome });
+  const rows = await q;
   return rows.map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : undefined }));
+}
+
+export async function listAudit(db: Db, limit = 100): Promise<Array<AuditEntry & { id: number; at: string }>> {
+  return queryAudit(db, { limit });
 }

@@ -13,6 +13,10 @@ export async function findCluster(db: Db, name: string): Promise<Cluster | undef
   return db('clusters').where({ name }).first();
 }
 
+export async function listClusters(db: Db): Promise<Cluster[]> {
+  return db('clusters').orderBy('name');
+}
+
 export async function findClusterById(db: Db, id: number): Promise<Cluster | undefined> {
   return db('clusters').where({ id }).first();
 }

@@ -36,8 +36,10 @@ export function smartHttp(scalarium: Scalarium, repos: RepoStore, sessions: Push
     const allowed = await scalarium.hooks.authorize.promise(principal, isPush ? 'deploy' : 'read', { kind: 'app', name: app });
     if (!allowed) {
       await appendAudit(scalarium.db, { actor: principal.user.name, source: ctx.ip, action: isPush ? 'git.push' : 'git.fetch', target: app, outcome: 'denied' });
-      ctx.status = 403;
-      ctx.body = 'You are not allowed to do that.\n';
+      // Those who may not even read the app do not learn that it exists.
+      const visible = isPush && (await scalarium.hooks.authorize.promise(principal, 'read', { kind: 'app', name: app }));
+      ctx.status = visible ? 403 : 404;
+      ctx.body = visible ? 'You are not allowed to push to this app.\n' : `No app named ${JSON.stringify(app.slice(0, 60))}.\n`;
       return;
     }
 

@@ -2,13 +2,17 @@
 // they load the same way under tsx, in tests and in production.
 import type { Knex } from 'knex';
 import * as initial from './001-initial.ts';
+import * as access from './002-access.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
   down(db: Knex): Promise<void>;
 }
 
-const list: Array<[string, Migration]> = [['001-initial', initial]];
+const list: Array<[string, Migration]> = [
+  ['001-initial', initial],
+  ['002-access', access],
+];
 
 export const migrations: Knex.MigrationSource<[string, Migration]> = {
   getMigrations: async () => list,

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { declare, appResource, serverResource } from './route-table.ts';
 import { listApps } from '../../db/apps.ts';
-import { createApp, destroyApp, requireApp } from '../../core/app-service.ts';
+import { createApp, destroyApp, requireApp, DEFAULT_CLUSTER } from '../../core/app-service.ts';
 import { appJson, processesJson } from './present.ts';
 import { readJson } from '../json-body.ts';
 import { listProcesses } from '../../db/processes.ts';
@@ -19,7 +19,7 @@ export function appRoutes(scalarium: Scalarium, router: Router): void {
     },
   });
   declare(scalarium, router, {
-    method: 'post', path: '/api/apps', action: 'create', resource: serverResource,
+    method: 'post', path: '/api/apps', action: 'create', resource: () => ({ kind: 'cluster', name: DEFAULT_CLUSTER }),
     async handler(ctx, principal) {
       const body = (await readJson(ctx)) as { name?: unknown };
       const app = await createApp(scalarium, principal, body.name);

@@ -14,7 +14,7 @@ export interface RouteDeclaration {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   action: Action;
-  resource: (ctx: Koa.Context) => Resource;
+  resource: (ctx: Koa.Context) => Resource | Promise<Resource>;
   handler: Handler;
 }
 
@@ -29,13 +29,17 @@ export function declare(scalarium: Scalarium, router: Router, route: RouteDeclar
   router[route.method](route.path, async (ctx) => {
     const principal = ctx.state.principal as Principal | undefined;
     if (!principal) throw new ScalariumError('unauthenticated');
-    const resource = route.resource(ctx);
+    const resource = await route.resource(ctx);
     const allowed = await scalarium.hooks.authorize.promise(principal, route.action, resource);
     if (!allowed) {
       await appendAudit(scalarium.db, {
         actor: principal.user.name, source: ctx.ip, action: `${route.method.toUpperCase()} ${route.path}`,
         target: resource.name, outcome: 'denied',
       });
+      // An app the caller may not even see is "not found": its existence is private.
+      if (resource.kind === 'app' && !(await scalarium.hooks.authorize.promise(principal, 'read', resource))) {
+        throw new ScalariumError('app_not_found', { app: resource.name });
+      }
       throw new ScalariumError('forbidden');
     }
     await route.handler(ctx, principal);

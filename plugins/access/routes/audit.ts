@@ -1,0 +1,14 @@
+import type Router from '@koa/router';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { declare, serverResource } from '../../../server/http/api/route-table.ts';
+import { queryAudit } from '../../../server/db/audit.ts';
+import { parseAuditQuery } from '../audit-query.ts';
+
+export function auditRoutes(scalarium: Scalarium, router: Router): void {
+  declare(scalarium, router, {
+    method: 'get', path: '/api/audit', action: 'admin', resource: serverResource,
+    async handler(ctx) {
+      ctx.body = await queryAudit(scalarium.db, parseAuditQuery(ctx.query));
+    },
+  });
+}

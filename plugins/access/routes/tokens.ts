@@ -1,0 +1,30 @@
+import type Router from '@koa/router';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { declare, serverResource } from '../../../server/http/api/route-table.ts';
+import { readJson } from '../../../server/http/json-body.ts';
+import { listTokens } from '../../../server/db/identity.ts';
+import { createApiToken, revokeApiToken } from '../service.ts';
+
+export function tokenRoutes(scalarium: Scalarium, router: Router): void {
+  declare(scalarium, router, {
+    method: 'get', path: '/api/tokens', action: 'self', resource: serverResource,
+    async handler(ctx, principal) {
+      ctx.body = await listTokens(scalarium.db, principal.user.id);
+    },
+  });
+  declare(scalarium, router, {
+    method: 'post', path: '/api/tokens', action: 'self', resource: serverResource,
+    async handler(ctx, principal) {
+      const created = await createApiToken(scalarium, principal, (await readJson(ctx)) as Record<string, unknown>);
+      ctx.status = 201;
+      ctx.body = created;
+    },
+  });
+  declare(scalarium, router, {
+    method: 'delete', path: '/api/tokens/:name', action: 'self', resource: serverResource,
+    async handler(ctx, principal) {
+      await revokeApiToken(scalarium, principal, ctx.params.name);
+      ctx.status = 204;
+    },
+  });
+}
