@@ -8,6 +8,7 @@ import { PeerConnection } from './peer-connection.ts';
 import type { ProcessReport, Request } from './protocol.ts';
 import { SlugCache } from './slug-cache.ts';
 import { Supervisor } from './supervisor.ts';
+import { applySandboxedAccounts, applySystemAccounts } from './accounts.ts';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -53,6 +54,14 @@ export function startAgent(options: AgentOptions) {
       case 'stop':
         await supervisor.stop(request.ids, request.graceMs);
         return { stopped: request.ids.length };
+      case 'event': {
+        if (request.event !== 'configure') throw new Error(`unsupported event "${request.event}"`);
+        const payload = request.payload as { accounts?: unknown };
+        const accounts = process.env.SCALARIUM_MANAGE_OS_USERS === '1'
+          ? await applySystemAccounts(payload.accounts ?? [])
+          : await applySandboxedAccounts(path.join(options.dir, 'accounts'), payload.accounts ?? []);
+        return { accounts };
+      }
       default:
         throw new Error(`unsupported op "${request.op}"`);
     }

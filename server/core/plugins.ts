@@ -13,11 +13,12 @@ import { routingPlugin } from '../../plugins/routing/index.ts';
 import { localProviderPlugin } from '../../plugins/provider-local/index.ts';
 import { createLoggingPlugin } from '../../plugins/logging/index.ts';
 import { timingsPlugin } from '../../plugins/timings/index.ts';
+import { instanceAccessPlugin } from '../../plugins/instance-access/index.ts';
 
 export class PluginLoadError extends Error {}
 
 export function builtinPlugins(): Plugin[] {
-  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, rolloutPlugin];
+  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, rolloutPlugin];
 }
 
 export function userPluginSpecifiers(dataDir: string, fromEnv: string[]): string[] {

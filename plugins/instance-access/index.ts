@@ -1,0 +1,35 @@
+// SSH access to instances follows grants: on every configure of a cluster (and when an agent
+// connects) each app instance receives the accounts that must exist on it.
+import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
+import { accountsForCluster } from '../../server/db/ssh-keys.ts';
+import { findInstance, listInstances, findClusterById, type Cluster } from '../../server/db/instances.ts';
+
+const NAME = 'instance-access';
+const TIMEOUT_MS = 30_000;
+
+async function pushAccounts(scalarium: Scalarium, cluster: Cluster, instanceIds: string[]): Promise<void> {
+  const accounts = await accountsForCluster(scalarium.db, cluster.name);
+  await Promise.all(instanceIds.filter((id) => scalarium.hub.peer(id)?.kind === 'agent').map((id) =>
+    scalarium.hub.request(id, { op: 'event', event: 'configure', payload: { accounts } }, TIMEOUT_MS)));
+}
+
+export const instanceAccessPlugin: Plugin = {
+  name: NAME,
+  apply(scalarium) {
+    scalarium.hooks.configure.tapPromise(NAME, async ({ cluster }) => {
+      const instances = await listInstances(scalarium.db, cluster.id);
+      // Accounts must never hold up or fail a deploy's switch: a failure is logged and retried on the next configure.
+      await pushAccounts(scalarium, cluster, instances.map((i) => i.id)).catch((error: Error) => scalarium.say(`instance access on ${cluster.name}: ${error.message}`));
+    });
+    scalarium.hub.on('connected', (peer) => {
+      if (peer.kind !== 'agent') return;
+      void (async () => {
+        const instance = await findInstance(scalarium.db, peer.instanceId);
+        const cluster = instance && (await findClusterById(scalarium.db, instance.clusterId));
+        if (cluster) await pushAccounts(scalarium, cluster, [peer.instanceId]);
+      })().catch((error: Error) => scalarium.say(`instance access for ${peer.instanceId}: ${error.message}`));
+    });
+  },
+};
+
+export default instanceAccessPlugin;
