@@ -7,6 +7,8 @@ export interface Cluster { id: number; name: string; provider: string }
 export interface Instance {
   id: string; clusterId: number; role: string; state: InstanceState; address: string | null;
   port: number | null; pid: number | null; lastSeenAt: string | null;
+  /** The provider's id for it (an EC2 instance id). */
+  providerRef: string | null; failure: string | null; launchedAt: string | null; createdAt: string;
 }
 
 export async function findCluster(db: Db, name: string): Promise<Cluster | undefined> {
@@ -58,8 +60,11 @@ export async function instanceTokenMatches(db: Db, id: string, token: string): P
   return Boolean(row);
 }
 
-export async function updateInstance(db: Db, id: string, change: Partial<Pick<Instance, 'state' | 'address' | 'port' | 'pid' | 'lastSeenAt'>>): Promise<void> {
+export async function updateInstance(db: Db, id: string, change: Partial<Pick<Instance, 'state' | 'address' | 'port' | 'pid' | 'lastSeenAt' | 'providerRef' | 'failure' | 'launchedAt'>>): Promise<void> {
   const row: Record<string, unknown> = {};
+  if (change.providerRef !== undefined) row.provider_ref = change.providerRef;
+  if (change.failure !== undefined) row.failure = change.failure;
+  if (change.launchedAt !== undefined) row.launched_at = change.launchedAt;
   if (change.state) row.state = change.state;
   if (change.address !== undefined) row.address = change.address;
   if (change.port !== undefined) row.port = change.port;
@@ -68,6 +73,13 @@ export async function updateInstance(db: Db, id: string, change: Partial<Pick<In
   if (Object.keys(row).length) await db('instances').where({ id }).update(row);
 }
 
+export async function deleteInstance(db: Db, id: string): Promise<void> {
+  await db('instances').where({ id }).delete();
+}
+
 function toInstance(r: Record<string, any>): Instance {
-  return { id: r.id, clusterId: r.cluster_id, role: r.role, state: r.state, address: r.address, port: r.port, pid: r.pid, lastSeenAt: r.last_seen_at };
+  return {
+    id: r.id, clusterId: r.cluster_id, role: r.role, state: r.state, address: r.address, port: r.port, pid: r.pid, lastSeenAt: r.last_seen_at,
+    providerRef: r.provider_ref, failure: r.failure ?? null, launchedAt: r.launched_at ?? null, createdAt: r.created_at,
+  };
 }

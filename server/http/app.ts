@@ -1,6 +1,8 @@
 // The koa application: security headers and errors first, then git smart HTTP (streams, no body
 // parsing), the agents' internal endpoints, the REST API and the admin UI.
 import fs from 'node:fs';
+import path from 'node:path';
+import { agentBundle } from '../agent/bundle.ts';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Scalarium } from '../core/scalarium.ts';
@@ -41,6 +43,15 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     if (!/^[0-9a-f]{64}$/.test(ctx.params.sha) || !store.has(ctx.params.sha)) throw new ScalariumError('not_found');
     ctx.type = 'application/gzip';
     ctx.body = fs.createReadStream(store.pathOf(ctx.params.sha));
+  });
+  internal.get('/internal/agent.mjs', async (ctx) => {
+    const instanceId = ctx.get('x-scalarium-instance');
+    const token = ctx.get('authorization').replace(/^Bearer /, '');
+    if (!instanceId || !token || !(await instanceTokenMatches(scalarium.db, instanceId, token))) throw new ScalariumError('unauthenticated');
+    const bundle = await agentBundle(path.join(scalarium.config.dataDir, 'agent-bundle'));
+    ctx.type = 'text/javascript';
+    ctx.set('X-Content-Sha256', bundle.sha256);
+    ctx.body = fs.createReadStream(bundle.file);
   });
   app.use(internal.routes());
 

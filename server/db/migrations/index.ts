@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as initial from './001-initial.ts';
 import * as access from './002-access.ts';
+import * as clusters from './003-clusters.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const list: Array<[string, Migration]> = [
   ['001-initial', initial],
   ['002-access', access],
+  ['003-clusters', clusters],
 ];
 
 export const migrations: Knex.MigrationSource<[string, Migration]> = {
