@@ -1,248 +1,24 @@
 // Tests of the `scalarium` CLI. The real server is not ready yet, so the API side is a small koa
-// server with canned answers (startFakeApiServer, a stand-in that follows docs/api.md and checks the
-// bearer token). Everything else is real: the CLI runs in-process through run(), config files are
-// written to temporary XDG dirs, git repositories are created with the real git, and the bin runs
-// once as a real subprocess.
-import test, { type ExecutionContext } from 'ava';
+// server with canned answers (startFakeApiServer in test-support.ts, a stand-in that follows
+// docs/api.md and checks the bearer token). Everything else is real: the CLI runs in-process
+// through run(), config files are written to temporary XDG dirs, git repositories are created with
+// the real git, and the bin runs once as a real subprocess.
+import test from 'ava';
 import Koa from 'koa';
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { appFromGitUrl, resolveApp } from './app-resolver.ts';
 import { configPath, loadSession, readConfig, writeConfig } from './config-store.ts';
 import { CliError, UsageError } from './errors.ts';
-import { embedCredentials, redactUrl } from './git.ts';
-import { allCommands, run, suggestCommand, type CliIO } from './main.ts';
-
-const execFileAsync = promisify(execFile);
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-const TOKEN = 'sc_test_token';
-
-// ---------------------------------------------------------------------------------------------
-// helpers
-
-interface Sandbox {
-  dir: string;
-  env: Record<string, string | undefined>;
-}
-
-/** A temp dir used as HOME and XDG_CONFIG_HOME, with an environment that leaks nothing from ours. */
-async function sandbox(t: ExecutionContext, extra: Record<string, string | undefined> = {}): Promise<Sandbox> {
-  const dir = await mkdtemp(join(tmpdir(), 'scalarium-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'home'));
-  await mkdir(join(dir, 'work'));
-  const env = {
-    PATH: process.env.PATH,
-    HOME: join(dir, 'home'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CEILING_DIRECTORIES: dir, // never find a repository above the sandbox
-    ...extra,
-  };
-  return { dir, env };
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface CliOptions {
-  env: Record<string, string | undefined>;
-  cwd: string;
-  signal?: AbortSignal;
-  stderrTTY?: boolean;
-  /** Called after every stdout write with everything written so far. */
-  onStdout?: (all: string) => void;
-}
-
-function collector(onWrite?: (all: string) => void) {
-  let text = '';
-  return {
-    write(chunk: string | Uint8Array) {
-      text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      onWrite?.(text);
-      return true;
-    },
-    get text() {
-      return text;
-    },
-  };
-}
-
-async function cli(args: string[], options: CliOptions): Promise<Result> {
-  const stdout = collector(options.onStdout);
-  const stderr = collector();
-  const io: CliIO = {
-    stdout,
-    stderr: Object.assign(stderr, { isTTY: options.stderrTTY ?? false }),
-    env: options.env,
-    cwd: options.cwd,
-    signal: options.signal,
-  };
-  const code = await run(args, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-async function git(cwd: string, env: Record<string, string | undefined>, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd, env });
-  return stdout.trim();
-}
-
-async function gitRepo(t: ExecutionContext, box: Sandbox, name = 'repo'): Promise<string> {
-  const dir = join(box.dir, name);
-  await mkdir(dir);
-  await git(dir, box.env, 'init', '--quiet');
-  return dir;
-}
-
-// ---------------------------------------------------------------------------------------------
-// startFakeApiServer: a STAND-IN for the real Scalarium API (server/http), which is not ready yet.
-// It serves canned JSON shaped as in docs/api.md, checks `Authorization: Bearer <TOKEN>` and records
-// every request so tests can check what the CLI sent.
-
-const SHOP = {
-  name: 'shop',
-  url: 'http://shop.localhost:8080/',
-  gitUrl: 'http://127.0.0.1:5050/shop.git',
-  formation: { web: 2, worker: 1 },
-  release: { version: 3, commit: '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d', createdAt: '2026-11-28T10:00:00.000Z' },
-  createdAt: '2026-11-20T09:00:00.000Z',
-};
-const BLOG = { ...SHOP, name: 'blog', url: 'http://blog.localhost:8080/', gitUrl: 'http://127.0.0.1:5050/blog.git', formation: {}, release: null };
-const PROCESSES = [
-  { id: 'p2', type: 'web', name: 'web.2', state: 'up', release: 3, instance: 'local-1', port: 5002, restarts: 0, startedAt: '2026-11-28T10:00:00.000Z' },
-  { id: 'p1', type: 'web', name: 'web.1', state: 'up', release: 3, instance: 'local-1', port: 5001, restarts: 1, startedAt: '2026-11-28T10:00:00.000Z' },
-  { id: 'p3', type: 'worker', name: 'worker.1', state: 'starting', release: 3, instance: 'local-1', port: null, restarts: 0, startedAt: null },
-];
-const CONFIG = { ZED: 'last', DATABASE_URL: 'postgres://db/shop?sslmode=require', GREETING: "it's here" };
-const RELEASES = [
-  { version: 3, description: 'Deploy 1a2b3c4', commit: SHOP.release.commit, slug: 'sha256-aa', processTypes: { web: 'node server.js', worker: 'node worker.js' },
-    createdBy: 'admin', createdAt: '2026-11-28T10:00:00.000Z', timings: { build: 812, release: 3, deploy: 1204 }, current: true },
-  { version: 2, description: 'Set GREETING', commit: SHOP.release.commit, slug: 'sha256-aa', processTypes: { web: 'node server.js' },
-    createdBy: 'admin', createdAt: '2026-11-27T10:00:00.000Z', timings: {}, current: false },
-];
-const LOG_LINES = '2026-11-28T10:00:00.000Z app[web.1]: listening on 5001\n2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n';
-
-interface Recorded {
-  method: string;
-  path: string;
-  query: Record<string, unknown>;
-  authorization: string | undefined;
-  body: unknown;
-}
-
-async function startFakeApiServer(t: ExecutionContext) {
-  const requests: Recorded[] = [];
-  const app = new Koa();
-  const fail = (ctx: Koa.Context, status: number, code: string, message: string, hint?: string) => {
-    ctx.status = status;
-    ctx.body = { error: { code, message, ...(hint ? { hint } : {}) } };
-  };
-  app.use(async (ctx) => {
-    let raw = '';
-    for await (const chunk of ctx.req) raw += chunk;
-    const body = raw ? JSON.parse(raw) : undefined;
-    requests.push({ method: ctx.method, path: ctx.path, query: { ...ctx.query }, authorization: ctx.get('authorization') || undefined, body });
-    if (ctx.get('authorization') !== `Bearer ${TOKEN}`) {
-      return fail(ctx, 401, 'unauthenticated', 'Authentication required: no valid API token was given.',
-        'Log in with `scalarium login --server URL --token TOKEN`.');
-    }
-    const route = `${ctx.method} ${ctx.path}`;
-    const appMatch = /^\/api\/apps\/([^/]+)(\/.*)?$/.exec(ctx.path);
-    if (route === 'GET /api/whoami') return void (ctx.body = { user: { name: 'admin' }, token: { name: 'laptop' } });
-    if (route === 'GET /api/apps') return void (ctx.body = [SHOP, BLOG]);
-    if (route === 'POST /api/apps') {
-      if (body?.name === 'shop') return fail(ctx, 409, 'app_exists', 'An app named "shop" already exists.', 'Choose another name.');
-      ctx.status = 201;
-      ctx.body = { ...BLOG, name: body.name, url: `http://${body.name}.localhost:8080/`, gitUrl: `http://127.0.0.1:5050/${body.name}.git` };
-      return;
-    }
-    if (!appMatch) return fail(ctx, 404, 'not_found', 'Not found.');
-    const [, name, rest = ''] = appMatch;
-    if (name !== 'shop') return fail(ctx, 404, 'app_not_found', `No app named "${name}".`, 'Run `scalarium apps` to list apps.');
-    const sub = `${ctx.method} ${rest}`;
-    const release = (version: number, from: number) => ({ ...RELEASES[0], version, description: `Rollback to v${from}` });
-    switch (sub) {
-      case 'GET ':
-        return void (ctx.body = { ...SHOP, processes: PROCESSES });
-      case 'DELETE ':
-        return void (ctx.status = 204);
-      case 'GET /config':
-        return void (ctx.body = CONFIG);
-      case 'PATCH /config': {
-        const config: Record<string, string> = { ...CONFIG };
-        for (const [key, value] of Object.entries(body as Record<string, string | null>)) {
-          if (value === null) delete config[key];
-          else config[key] = value;
-        }
-        return void (ctx.body = { config, release: { ...RELEASES[0], version: 5, description: 'Set config vars' } });
-      }
-      case 'GET /releases':
-        return void (ctx.body = RELEASES);
-      case 'POST /rollback':
-        ctx.status = 201;
-        return void (ctx.body = release(6, (body as { version?: number }).version ?? 2));
-      case 'GET /ps':
-        return void (ctx.body = PROCESSES);
-      case 'PATCH /formation':
-        return void (ctx.body = { formation: { ...SHOP.formation, ...(body as object) } });
-      case 'POST /restart':
-        return void (ctx.body = { restarted: body?.type === 'web' ? 2 : 3 });
-      case 'GET /logs': {
-        ctx.type = 'text/plain';
-        const lines = LOG_LINES.split('\n').filter(Boolean).slice(-Number(ctx.query.lines ?? 100));
-        if (ctx.query.tail !== '1') return void (ctx.body = lines.map((l) => `${l}\n`).join(''));
-        const stream = new PassThrough();
-        ctx.body = stream;
-        for (const line of lines) stream.write(`${line}\n`);
-        const timer = setTimeout(() => stream.write('2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n'), 50);
-        ctx.req.on('close', () => {
-          clearTimeout(timer);
-          stream.end();
-        });
-        return;
-      }
-    }
-    const version = /^\/releases\/v?(\d+)$/.exec(rest);
-    if (ctx.method === 'GET' && version) {
-      const found = RELEASES.find((r) => r.version === Number(version[1]));
-      if (!found) return fail(ctx, 404, 'release_not_found', `App shop has no release v${version[1]}.`, 'Run `scalarium releases` to list releases.');
-      return void (ctx.body = found);
-    }
-    return fail(ctx, 404, 'not_found', 'Not found.');
-  });
-  app.on('error', (error: NodeJS.ErrnoException) => {
-    // the CLI hanging up on `logs --tail` is expected
-    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') console.error(error);
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, requests };
-}
-
-/** A sandbox logged in to a fake API server through the environment. */
-async function loggedIn(t: ExecutionContext, token = TOKEN) {
-  const api = await startFakeApiServer(t);
-  const box = await sandbox(t, { SCALARIUM_SERVER: api.url, SCALARIUM_TOKEN: token });
-  return { ...api, ...box, cwd: join(box.dir, 'work') };
-}
-
+import { plainGitUrl, redactUrl } from './git.ts';
+import { helperCommand } from './credential-helper.ts';
+import { allCommands, suggestCommand } from './main.ts';
+import {
+  BLOG, cli, CONFIG, execFileAsync, git, gitRepo, LOG_LINES, loggedIn, PROCESSES, RELEASES, ROOT, sandbox, SHOP,
+  startFakeApiServer, TOKEN, VERSION,
+} from './test-support.ts';
 // ---------------------------------------------------------------------------------------------
 // argument parsing, help, usage errors
 
@@ -252,7 +28,9 @@ test('no arguments, help and --help print help and exit 0', async (t) => {
   for (const args of [[], ['help'], ['--help'], ['-h']]) {
     const result = await cli(args, { env: box.env, cwd });
     t.is(result.code, 0, args.join(' '));
-    for (const command of allCommands) t.true(result.stdout.includes(`  ${command.name} `), `${command.name} is listed`);
+    for (const command of allCommands) {
+      t.is(result.stdout.includes(`  ${command.name} `), !command.hidden, `${command.name} is ${command.hidden ? 'not ' : ''}listed`);
+    }
   }
 });
 
@@ -452,43 +230,51 @@ test('commands run in a repository act on the app of its "scalarium" remote', as
   t.is(api.requests[1].path, '/api/apps/blog/config');
 });
 
-test('embedCredentials puts user "scalarium" and the token into the git URL', (t) => {
-  t.is(embedCredentials('http://127.0.0.1:5050/shop.git', 'sc_abc'), 'http://scalarium:sc_abc@127.0.0.1:5050/shop.git');
-  t.is(embedCredentials('https://paas.example.com/shop.git', 'sc_abc'), 'https://scalarium:sc_abc@paas.example.com/shop.git');
-  const odd = embedCredentials('http://127.0.0.1:5050/shop.git', 'a/b@c:d ?#');
-  const url = new URL(odd);
-  t.is(decodeURIComponent(url.password), 'a/b@c:d ?#', 'special characters are percent-encoded, not breaking the URL');
-  t.is(url.host, '127.0.0.1:5050');
-  t.is(url.pathname, '/shop.git');
-  t.throws(() => embedCredentials('file:///srv/shop.git', 'x'));
+test('plainGitUrl drops any credentials from a git URL; redactUrl hides a password', (t) => {
+  t.is(plainGitUrl('http://127.0.0.1:5050/shop.git'), 'http://127.0.0.1:5050/shop.git');
+  t.is(plainGitUrl('https://scalarium:sc_abc@paas.example.com/shop.git'), 'https://paas.example.com/shop.git');
+  t.throws(() => plainGitUrl('file:///srv/shop.git'));
   t.is(redactUrl('http://scalarium:sc_abc@127.0.0.1:5050/shop.git'), 'http://scalarium:***@127.0.0.1:5050/shop.git');
 });
 
-test('apps:create adds the git remote with the token embedded, updates an existing one, or skips with --no-remote', async (t) => {
+test('apps:create adds the git remote without the token plus the credential helper, updates an existing one, or skips with --no-remote', async (t) => {
   const api = await loggedIn(t);
   const repo = await gitRepo(t, api);
   const created = await cli(['apps:create', 'blog'], { env: api.env, cwd: repo });
   t.is(created.code, 0, created.stderr);
-  t.is(created.stdout, 'http://blog.localhost:8080/ | http://127.0.0.1:5050/blog.git\nGit remote scalarium added\n');
+  t.is(created.stdout, `http://blog.localhost:8080/ | ${api.url}/blog.git\nGit remote scalarium added\n`);
   t.is(created.stderr, 'Creating blog... done\n');
   t.deepEqual(api.requests[0].body, { name: 'blog' });
-  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/blog.git`);
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `${api.url}/blog.git`);
   t.is(await resolveApp({ cwd: repo, env: api.env }), 'blog');
+  const helpers = async () => (await execFileAsync('git', ['config', '--get-all', `credential.${api.url}.helper`], { cwd: repo, env: api.env })).stdout;
+  t.is(await helpers(), `\n${helperCommand()}\n`, 'an empty value first resets helpers from ~/.gitconfig');
+  t.is(await git(repo, api.env, 'config', `credential.${api.url}.useHttpPath`), 'false');
+  t.false((await readFile(join(repo, '.git', 'config'), 'utf8')).includes(TOKEN), 'the token is not in .git/config');
 
-  // an existing remote is pointed at the new app
+  // an existing remote is pointed at the new app; the helper is configured once, not twice
   const again = await cli(['apps:create', 'other'], { env: api.env, cwd: repo });
   t.regex(again.stdout, /Git remote scalarium updated\n$/);
-  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/other.git`);
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `${api.url}/other.git`);
+  t.is(await helpers(), `\n${helperCommand()}\n`);
 
   // --no-remote leaves git alone; --json keeps stdout pure JSON
   const skipped = await cli(['apps:create', 'third', '--no-remote', '--json'], { env: api.env, cwd: repo });
   t.is(skipped.code, 0);
   t.is(JSON.parse(skipped.stdout).name, 'third');
-  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `http://scalarium:${TOKEN}@127.0.0.1:5050/other.git`);
+  t.is(skipped.stderr, 'Creating third... done\n');
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), `${api.url}/other.git`);
 
   // outside a repository there is nothing to add
   const outside = await cli(['apps:create', 'fourth'], { env: api.env, cwd: api.cwd });
-  t.is(outside.stdout, 'http://fourth.localhost:8080/ | http://127.0.0.1:5050/fourth.git\n');
+  t.is(outside.stdout, `http://fourth.localhost:8080/ | ${api.url}/fourth.git\n`);
+
+  // a git URL on another host than the server: the helper will not answer there, and says so
+  const elsewhere = await cli(['apps:create', 'elsewhere'], { env: api.env, cwd: repo });
+  t.is(elsewhere.code, 0, elsewhere.stderr);
+  t.is(await git(repo, api.env, 'remote', 'get-url', 'scalarium'), 'https://git.example.com/elsewhere.git');
+  t.regex(elsewhere.stderr, /the app's git URL \(https:\/\/git\.example\.com\) is not on the server you are logged in to/);
+  t.regex(elsewhere.stderr, /enter your API token/);
 
   // an API error: the name is taken
   const taken = await cli(['apps:create', 'shop'], { env: api.env, cwd: repo });

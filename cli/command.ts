@@ -15,7 +15,7 @@ export interface CliIO {
   stderr: Output;
   env: Env;
   cwd: string;
-  /** Only read by `login --token -`. */
+  /** Only read by `login --token -` and `git-credential` (git's request). */
   stdin?: AsyncIterable<string | Uint8Array> & { isTTY?: boolean };
   /** Aborted on SIGINT: requests stop, `logs --tail` ends cleanly. */
   signal?: AbortSignal;
@@ -32,6 +32,8 @@ export interface OptionSpec {
 export interface Command {
   name: string;
   aliases?: readonly string[];
+  /** Left out of the command list of `scalarium help` (it still has its own help). */
+  hidden?: boolean;
   summary: string;
   /** Positional arguments as shown in the usage line, e.g. `KEY=VALUE...`. */
   args?: string;

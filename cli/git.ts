@@ -1,5 +1,6 @@
 // The few git operations the CLI needs, always through execFile with an argv array (never a shell
-// string) and the caller's cwd and environment.
+// string) and the caller's cwd and environment. The remote "scalarium" holds the plain git URL; git
+// gets the API token from the credential helper `scalarium git-credential` (credential-helper.ts).
 import { execFile } from 'node:child_process';
 import type { Env } from './config-store.ts';
 
@@ -57,18 +58,41 @@ export async function removeRemote(options: GitOptions, name = REMOTE): Promise<
 }
 
 /**
- * `http://127.0.0.1:5050/shop.git` + token → `http://scalarium:<token>@127.0.0.1:5050/shop.git`.
- * The server takes any user name and the API token as the HTTP Basic password (docs/api.md, Git).
- * The URL class percent-encodes whatever needs it.
+ * The git URL without any user name or password: the remote never holds the token (git gets it
+ * from `scalarium git-credential`, see configureCredentialHelper).
  */
-export function embedCredentials(gitUrl: string, token: string, username = 'scalarium'): string {
+export function plainGitUrl(gitUrl: string): string {
   const url = new URL(gitUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`expected an http(s) git URL, got ${JSON.stringify(redactUrl(gitUrl))}`);
   }
-  url.username = username;
-  url.password = token;
+  url.username = '';
+  url.password = '';
   return url.href;
+}
+
+/**
+ * Makes git ask `helper` for the credentials of `origin` (e.g. "http://127.0.0.1:5050"), in the
+ * repository's own config:
+ *
+ *   credential.<origin>.helper = ""          (forget helpers from ~/.gitconfig for this origin, so
+ *                                             a store/keychain helper neither answers with a stale
+ *                                             password nor saves the token)
+ *   credential.<origin>.helper = <helper>
+ *   credential.<origin>.useHttpPath = false  (one answer for every app on the server)
+ *
+ * Running it again replaces the earlier values.
+ */
+export async function configureCredentialHelper(options: GitOptions, origin: string, helper: string): Promise<void> {
+  const key = `credential.${origin}`;
+  try {
+    await git(['config', '--local', '--unset-all', `${key}.helper`], options);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 5) throw error; // 5: there was none
+  }
+  await git(['config', '--local', '--add', `${key}.helper`, ''], options);
+  await git(['config', '--local', '--add', `${key}.helper`, helper], options);
+  await git(['config', '--local', `${key}.useHttpPath`, 'false'], options);
 }
 
 /** The URL with any password replaced by `***`, for messages. */

@@ -11,12 +11,18 @@ import { isValidName } from '../server/core/names.ts';
 import { isAbort } from './api-client.ts';
 import { APP_NAME_HINT } from './app-resolver.ts';
 import { cliVersion, Context, optionsOf, usageLine, type CliIO, type Command } from './command.ts';
+import { commands as accessCommands } from './commands/access.ts';
 import { commands as appsCommands } from './commands/apps.ts';
+import { commands as auditCommands } from './commands/audit.ts';
 import { commands as authCommands } from './commands/auth.ts';
 import { commands as configCommands } from './commands/config.ts';
+import { commands as gitCommands } from './commands/git.ts';
+import { commands as keysCommands } from './commands/keys.ts';
 import { commands as logsCommands } from './commands/logs.ts';
 import { commands as psCommands } from './commands/ps.ts';
 import { commands as releasesCommands } from './commands/releases.ts';
+import { commands as tokensCommands } from './commands/tokens.ts';
+import { commands as usersCommands } from './commands/users.ts';
 import { CliError, UsageError } from './errors.ts';
 
 export type { CliIO, Command } from './command.ts';
@@ -51,10 +57,16 @@ const versionCommand: Command = {
 export const groups: readonly { title: string; commands: readonly Command[] }[] = [
   { title: 'Log in', commands: authCommands },
   { title: 'Apps', commands: appsCommands },
+  { title: 'Git', commands: gitCommands },
   { title: 'Config vars', commands: configCommands },
   { title: 'Releases', commands: releasesCommands },
   { title: 'Processes', commands: psCommands },
   { title: 'Logs', commands: logsCommands },
+  { title: 'Users (admin)', commands: usersCommands },
+  { title: 'Access', commands: accessCommands },
+  { title: 'API tokens', commands: tokensCommands },
+  { title: 'SSH keys', commands: keysCommands },
+  { title: 'Audit log (admin)', commands: auditCommands },
   { title: 'This CLI', commands: [helpCommand, versionCommand] },
 ];
 
@@ -108,15 +120,17 @@ function unknownCommand(name: string): never {
 }
 
 export function generalHelp(): string {
-  const width = Math.max(...allCommands.map((c) => c.name.length)) + 2;
+  const listed = (commands: readonly Command[]) => commands.filter((c) => !c.hidden);
+  const width = Math.max(...listed(allCommands).map((c) => c.name.length)) + 2;
   const lines = [
     `scalarium ${cliVersion()} — the command line of Scalarium, a self-hosted git-push PaaS`,
     '',
     'Usage: scalarium COMMAND [ARGS] [OPTIONS]',
   ];
   for (const group of groups) {
+    if (listed(group.commands).length === 0) continue;
     lines.push('', `${group.title}:`);
-    for (const command of group.commands) {
+    for (const command of listed(group.commands)) {
       const aliases = command.aliases?.length ? ` (alias: ${command.aliases.join(', ')})` : '';
       lines.push(`  ${command.name.padEnd(width)}${command.summary}${aliases}`);
     }
@@ -125,7 +139,8 @@ export function generalHelp(): string {
     '',
     'Commands that act on an app take --app NAME (-a NAME); without it the app comes from the git',
     'remote "scalarium" of the repository you are in. Read commands take --json for the raw API JSON.',
-    'SCALARIUM_SERVER and SCALARIUM_TOKEN override the saved login.',
+    'SCALARIUM_SERVER and SCALARIUM_TOKEN override the saved login. `git push scalarium` gets the token',
+    'from the CLI (`scalarium git-credential`), so it is never written into .git/config.',
     '',
     'Run `scalarium help COMMAND` or `scalarium COMMAND --help` for details.',
   );
@@ -259,7 +274,7 @@ export async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     get stdin() {
-      return process.stdin; // touched only by `login --token -`
+      return process.stdin; // touched only by `login --token -` and `git-credential`
     },
     signal: controller.signal,
   };

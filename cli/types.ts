@@ -45,3 +45,55 @@ export interface Process {
   restarts?: number;
   startedAt?: string | null;
 }
+
+// Access control (docs/api.md, "Access control").
+
+export interface User {
+  name: string;
+  email?: string | null;
+  admin?: boolean;
+  disabled?: boolean;
+  invitePending?: boolean;
+  createdAt?: string;
+}
+
+export interface Scope {
+  kind: 'app' | 'cluster';
+  name: string;
+}
+
+export interface Grant {
+  user: string;
+  scope: Scope;
+  role: string;
+  ssh?: boolean;
+  sudo?: boolean;
+}
+
+export interface ApiToken {
+  name: string;
+  scope: Scope | null;
+  role: string | null;
+  createdAt?: string;
+  expiresAt?: string | null;
+  lastUsedAt?: string | null;
+  hint?: string;
+}
+
+export interface SshKey {
+  fingerprint: string;
+  type?: string;
+  comment?: string | null;
+  createdAt?: string;
+}
+
+export interface AuditEntry {
+  id: number | string;
+  at: string;
+  actor: string | null;
+  source?: string | null;
+  action: string;
+  target?: string | null;
+  outcome: string;
+  detail?: unknown;
+}

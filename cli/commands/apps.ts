@@ -4,9 +4,10 @@ import { isValidName } from '../../server/core/names.ts';
 import { APP_NAME_HINT, appFromRemote } from '../app-resolver.ts';
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { embedCredentials, isGitRepo, REMOTE, removeRemote, setRemote } from '../git.ts';
+import { isGitRepo, REMOTE, removeRemote } from '../git.ts';
 import { fields, formatTime, table } from '../output.ts';
 import type { App } from '../types.ts';
+import { connectRemote } from './git.ts';
 import { processRows, PROCESS_HEADERS } from './ps.ts';
 
 export function formatFormation(formation: Record<string, number> | undefined): string {
@@ -46,8 +47,10 @@ const create: Command = {
   json: true,
   description:
     'Creates the app on the server. Inside a git repository it also adds the git remote "scalarium"\n' +
-    '(or points the existing one at the new app) with your API token embedded, so that\n' +
-    '`git push scalarium main` deploys. The token ends up in .git/config; use --no-remote to skip.',
+    '(or points the existing one at the new app) with the plain git URL, and configures\n' +
+    '`scalarium git-credential` as the repository\'s git credential helper for the server, so that\n' +
+    '`git push scalarium main` authenticates with your API token. The token is not written into\n' +
+    '.git/config. Use --no-remote to leave git alone (`scalarium git:remote` does it later).',
   options: {
     'no-remote': { type: 'boolean', description: 'do not add or update the git remote "scalarium"' },
   },
@@ -60,23 +63,10 @@ const create: Command = {
     if (ctx.json) ctx.printJson(app);
     else ctx.out(`${app.url} | ${app.gitUrl}`);
     if (ctx.flag('no-remote')) return;
-    const git = { cwd: ctx.cwd, env: ctx.env };
-    if (!(await isGitRepo(git))) return;
-    const { token } = await ctx.session();
-    try {
-      const how = await setRemote(git, embedCredentials(app.gitUrl, token ?? ''));
-      ctx.note(`Git remote ${REMOTE} ${how}`);
-    } catch (error) {
-      throw new CliError(`App ${name} was created, but setting the git remote "${REMOTE}" failed: ${firstLine(error)}`,
-        `Add it yourself: git remote add ${REMOTE} ${app.gitUrl} (the server asks for your API token as the password).`);
-    }
+    if (!(await isGitRepo({ cwd: ctx.cwd, env: ctx.env }))) return;
+    await connectRemote(ctx, app, `App ${name} was created, but setting`);
   },
 };
-
-function firstLine(error: unknown): string {
-  const e = error as { stderr?: string; message?: string };
-  return (e.stderr?.trim() || e.message || String(error)).split('\n')[0];
-}
 
 async function getApp(ctx: Context): Promise<App> {
   return ctx.appGet<App>();

@@ -13,6 +13,7 @@ import {
   insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
 } from '../../server/db/instances.ts';
 import { dataPaths } from '../../server/core/paths.ts';
+import { listRoles } from '../../server/db/clusters.ts';
 
 const NAME = 'provider-local';
 const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
@@ -20,11 +21,8 @@ const ROUTER_MAIN = fileURLToPath(new URL('../../server/router/main.ts', import.
 const TSX = import.meta.resolve('tsx');
 const CONNECT_TIMEOUT_MS = 30_000;
 
-/** The local cluster's shape: one app instance and one router. */
-const LOCAL_INSTANCES = [
-  { role: 'app', suffix: 'app-1' },
-  { role: 'router', suffix: 'router-1' },
-];
+/** Without roles of its own a local cluster gets one app instance and one router. */
+const DEFAULT_ROLES = [{ name: 'app', count: 1 }, { name: 'router', count: 1 }];
 
 export function instanceDir(scalarium: Scalarium, id: string): string {
   return path.join(dataPaths(scalarium).instances, id);
@@ -86,10 +84,15 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
   return {
     name: 'local',
     async ensureInstances(cluster: Cluster): Promise<void> {
+      const stored = await listRoles(scalarium.db, cluster.id);
+      // Routers listen on the one router port of this host: a local cluster has at most one.
+      const roles = (stored.length ? stored : DEFAULT_ROLES).map((r) => ({ ...r, count: r.name === 'router' ? Math.min(r.count, 1) : r.count }));
       const instances = await listInstances(scalarium.db, cluster.id);
-      await Promise.all(LOCAL_INSTANCES.map(async ({ role, suffix }) => {
-        const id = `${cluster.name}-${suffix}`;
-        if (!instances.some((i) => i.id === id)) {
+      const wanted = new Set<string>();
+      await Promise.all(roles.flatMap(({ name: role, count }) => Array.from({ length: count }, async (_, i) => {
+        const id = `${cluster.name}-${role}-${i + 1}`;
+        wanted.add(id);
+        if (!instances.some((existing) => existing.id === id)) {
           await insertInstance(scalarium.db, { id, clusterId: cluster.id, role, token: crypto.randomBytes(32).toString('hex') });
         }
         let pid = safeRunningPid(instanceDir(scalarium, id));
@@ -103,10 +106,14 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         try {
           await scalarium.hub.waitFor(id, CONNECT_TIMEOUT_MS);
         } catch (error) {
-          await updateInstance(scalarium.db, id, { state: 'failed' });
+          await updateInstance(scalarium.db, id, { state: 'failed', failure: (error as Error).message });
           throw error;
         }
-      }));
+      })));
+      // Instances beyond the wanted counts go (newest names last, so those go first).
+      for (const extra of instances.filter((i) => !wanted.has(i.id) && i.state !== 'stopped')) {
+        await this.terminate(extra);
+      }
     },
     async terminate(instance: Instance): Promise<void> {
       await stopLocalInstance(instanceDir(scalarium, instance.id));

@@ -1,10 +1,11 @@
-// Keeps every router's table equal to the routed web processes, on each configure event and
-// whenever a router (re)connects. A deploy only continues once the routers have acknowledged.
+// Keeps every router's table equal to the routed web processes of its cluster, on each configure
+// event and whenever a router (re)connects. A deploy only continues once the routers have
+// acknowledged the switch.
 import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { Backend, RouteTable } from '../../server/agent/protocol.ts';
 import { routedWebBackends } from '../../server/db/processes.ts';
 import { listApps } from '../../server/db/apps.ts';
-import { countLiveInstances } from '../../server/db/instances.ts';
+import { countLiveInstances, findInstance, listInstances, findClusterById, type Cluster } from '../../server/db/instances.ts';
 
 const NAME = 'routing';
 const ACK_TIMEOUT_MS = 10_000;
@@ -16,31 +17,42 @@ function nextVersion(): number {
   return lastVersion;
 }
 
-export async function buildRouteTable(scalarium: Scalarium): Promise<RouteTable> {
-  const rows = await routedWebBackends(scalarium.db);
+export async function buildRouteTable(scalarium: Scalarium, cluster: Cluster): Promise<RouteTable> {
+  const rows = await routedWebBackends(scalarium.db, cluster.id);
   const routes: Record<string, Backend[]> = {};
-  for (const app of await listApps(scalarium.db)) routes[`${app.name}.${scalarium.config.domain}`] = [];
-  for (const row of rows) {
-    routes[`${row.app}.${scalarium.config.domain}`]!.push({ host: row.address ?? '127.0.0.1', port: row.port });
+  for (const app of await listApps(scalarium.db)) {
+    if (app.cluster_id === cluster.id) routes[`${app.name}.${scalarium.config.domain}`] = [];
   }
+  for (const row of rows) routes[`${row.app}.${scalarium.config.domain}`]?.push({ host: row.address ?? '127.0.0.1', port: row.port });
   return { version: nextVersion(), routes };
 }
 
-async function publish(scalarium: Scalarium, routerIds?: string[]): Promise<void> {
-  const routers = scalarium.hub.connectedPeers('router').filter((r) => !routerIds || routerIds.includes(r.instanceId));
-  if (!routerIds && routers.length === 0 && (await countLiveInstances(scalarium.db, 'router')) > 0) {
-    throw new Error('no router is connected');
+/** The connected routers of a cluster. */
+async function routersOf(scalarium: Scalarium, cluster: Cluster): Promise<string[]> {
+  const ids = new Set((await listInstances(scalarium.db, cluster.id)).filter((i) => i.role === 'router').map((i) => i.id));
+  return scalarium.hub.connectedPeers('router').map((p) => p.instanceId).filter((id) => ids.has(id));
+}
+
+async function publish(scalarium: Scalarium, cluster: Cluster, only?: string): Promise<void> {
+  const routers = only ? [only] : await routersOf(scalarium, cluster);
+  if (!only && routers.length === 0 && (await countLiveInstances(scalarium.db, 'router', cluster.id)) > 0) {
+    throw new Error(`no router of cluster ${cluster.name} is connected`);
   }
-  const table = await buildRouteTable(scalarium);
-  await Promise.all(routers.map((r) => scalarium.hub.request(r.instanceId, { op: 'table', table }, ACK_TIMEOUT_MS)));
+  const table = await buildRouteTable(scalarium, cluster);
+  await Promise.all(routers.map((id) => scalarium.hub.request(id, { op: 'table', table }, ACK_TIMEOUT_MS)));
 }
 
 export const routingPlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
-    scalarium.hooks.configure.tapPromise(NAME, () => publish(scalarium));
+    scalarium.hooks.configure.tapPromise(NAME, ({ cluster }) => publish(scalarium, cluster));
     scalarium.hub.on('connected', (peer) => {
-      if (peer.kind === 'router') publish(scalarium, [peer.instanceId]).catch(() => {});
+      if (peer.kind !== 'router') return;
+      void (async () => {
+        const instance = await findInstance(scalarium.db, peer.instanceId);
+        const cluster = instance && (await findClusterById(scalarium.db, instance.clusterId));
+        if (cluster) await publish(scalarium, cluster, peer.instanceId);
+      })().catch((error: Error) => scalarium.say(`routing for ${peer.instanceId}: ${error.message}`));
     });
   },
 };

@@ -9,6 +9,7 @@ import type { ProcessReport, Request } from './protocol.ts';
 import { SlugCache } from './slug-cache.ts';
 import { Supervisor } from './supervisor.ts';
 import { applySandboxedAccounts, applySystemAccounts } from './accounts.ts';
+import { runAppHook, type HookResult } from './app-hooks.ts';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -37,7 +38,11 @@ export function startAgent(options: AgentOptions) {
     authorization: `Bearer ${options.token}`, 'x-scalarium-instance': options.instanceId,
   });
   const pidFile = path.join(options.dir, 'app-pids');
-  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8' };
+  // Apps find the cluster's shape (roles, instances, addresses, apps) in this file; configure keeps it current.
+  const clusterJsonFile = path.join(options.dir, 'cluster.json');
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8', SCALARIUM_CLUSTER_JSON: clusterJsonFile,
+  };
   const supervisor: Supervisor = new Supervisor({
     report: (report: ProcessReport) => connection.send({ type: 'process', process: report }),
     log: (app, source, line) => connection.send({ type: 'log', app, source, line, at: new Date().toISOString() }),
@@ -55,12 +60,25 @@ export function startAgent(options: AgentOptions) {
         await supervisor.stop(request.ids, request.graceMs);
         return { stopped: request.ids.length };
       case 'event': {
-        if (request.event !== 'configure') throw new Error(`unsupported event "${request.event}"`);
-        const payload = request.payload as { accounts?: unknown };
-        const accounts = process.env.SCALARIUM_MANAGE_OS_USERS === '1'
-          ? await applySystemAccounts(payload.accounts ?? [])
-          : await applySandboxedAccounts(path.join(options.dir, 'accounts'), payload.accounts ?? []);
-        return { accounts };
+        const payload = (request.payload ?? {}) as { accounts?: unknown; cluster?: unknown; apps?: unknown };
+        const result: { accounts?: string[]; hooks?: HookResult[] } = {};
+        if (payload.accounts !== undefined) {
+          result.accounts = process.env.SCALARIUM_MANAGE_OS_USERS === '1'
+            ? await applySystemAccounts(payload.accounts)
+            : await applySandboxedAccounts(path.join(options.dir, 'accounts'), payload.accounts);
+        }
+        if (payload.cluster !== undefined) {
+          const clusterJson = JSON.stringify(payload.cluster, null, 2);
+          await fs.promises.writeFile(clusterJsonFile, clusterJson, { mode: 0o644 });
+          // Events about one app (deploy, undeploy) run only that app's hook; cluster events run every app's.
+          const only = Array.isArray(payload.apps) ? new Set(payload.apps as string[]) : undefined;
+          const dirs = [...supervisor.appDirs()].filter(([app]) => !only || only.has(app));
+          result.hooks = [];
+          for (const [app, dir] of dirs) {
+            result.hooks.push(await runAppHook(app, dir, request.event, clusterJson, { ...baseEnv, SCALARIUM_CLUSTER_JSON: clusterJsonFile }));
+          }
+        }
+        return result;
       }
       default:
         throw new Error(`unsupported op "${request.op}"`);
@@ -69,7 +87,10 @@ export function startAgent(options: AgentOptions) {
 
   const connection = new PeerConnection({
     url: options.serverUrl,
-    hello: () => ({ kind: 'agent', instanceId: options.instanceId, token: options.token, pid: process.pid, processes: supervisor.reports() }),
+    hello: () => ({
+      kind: 'agent', instanceId: options.instanceId, token: options.token, pid: process.pid, processes: supervisor.reports(),
+      ...(process.env.SCALARIUM_ADVERTISE_ADDRESS ? { address: process.env.SCALARIUM_ADVERTISE_ADDRESS } : {}),
+    }),
     onRequest: handle,
     onConnected: () => log(`connected to ${options.serverUrl}`),
     log,

@@ -11,7 +11,10 @@ export function syncInstances(scalarium: Scalarium, onAgentReconciled: (peer: Pe
 
   hub.on('connected', (peer, hello) => {
     (async () => {
-      await updateInstance(db, peer.instanceId, { state: 'online', pid: peer.pid, lastSeenAt: new Date().toISOString(), ...(peer.port ? { port: peer.port } : {}) });
+      await updateInstance(db, peer.instanceId, {
+        state: 'online', pid: peer.pid, lastSeenAt: new Date().toISOString(), ...(peer.port ? { port: peer.port } : {}),
+        ...(hello.address ? { address: hello.address } : {}),
+      });
       if (peer.kind === 'agent') {
         await adoptProcesses(scalarium, peer, hello);
         onAgentReconciled(peer);

@@ -60,6 +60,8 @@ export interface HelloMessage {
   instanceId: string;
   token: string;
   pid: number;
+  /** The address others reach this instance at (its processes, its router port). */
+  address?: string;
   /** Agents: every process they supervise. */
   processes?: ProcessReport[];
   /** Routers: the port they listen on and the table they serve. */

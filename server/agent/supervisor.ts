@@ -40,6 +40,13 @@ export class Supervisor {
     return [...this.processes.values()].map(toReport);
   }
 
+  /** The slug directory of each app this instance runs (for the app's lifecycle hooks). */
+  appDirs(): Map<string, string> {
+    const dirs = new Map<string, string>();
+    for (const p of this.processes.values()) if (p.state !== 'stopped') dirs.set(p.spec.app, p.dir);
+    return dirs;
+  }
+
   pids(): number[] {
     return [...this.processes.values()].flatMap((p) => (p.child?.pid ? [p.child.pid] : []));
   }

@@ -8,7 +8,7 @@ import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, t
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
 import { audit } from './audit.ts';
 import { deleteGrantsOn } from '../db/grants.ts';
-import { ensureCluster, findClusterById } from '../db/instances.ts';
+import { ensureCluster, findCluster, findClusterById } from '../db/instances.ts';
 import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
 import { defaultFormation, deployRelease, releaseAndDeploy } from './pipeline.ts';
@@ -34,10 +34,12 @@ export async function requireApp(scalarium: Scalarium, name: string): Promise<Ap
   return app;
 }
 
-export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown): Promise<AppRow> {
+export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown, clusterName: unknown = DEFAULT_CLUSTER): Promise<AppRow> {
   const appName = assertName('app', name);
+  const wanted = assertName('cluster', clusterName ?? DEFAULT_CLUSTER);
   if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
-  const cluster = await ensureCluster(scalarium.db, DEFAULT_CLUSTER, 'local');
+  const cluster = wanted === DEFAULT_CLUSTER ? await ensureCluster(scalarium.db, DEFAULT_CLUSTER, 'local') : await findCluster(scalarium.db, wanted);
+  if (!cluster) throw new ScalariumError('cluster_not_found', { cluster: wanted });
   const repos = repoStore(scalarium);
   await repos.create(appName);
   try {

@@ -24,8 +24,8 @@ export async function findClusterById(db: Db, id: number): Promise<Cluster | und
 }
 
 /** Instances of a role that are, or are about to be, running. */
-export async function countLiveInstances(db: Db, role: string): Promise<number> {
-  const row = await db('instances').where({ role }).whereIn('state', ['online', 'booting', 'setup']).count({ n: '*' }).first();
+export async function countLiveInstances(db: Db, role: string, clusterId: number): Promise<number> {
+  const row = await db('instances').where({ role, cluster_id: clusterId }).whereIn('state', ['online', 'booting', 'setup']).count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
 

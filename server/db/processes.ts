@@ -53,11 +53,11 @@ function toProcess(r: Record<string, any>): ProcessRow {
 }
 
 /** Every app's routed web processes with the address of their instance: the router's table. */
-export async function routedWebBackends(db: Db): Promise<Array<{ app: string; address: string | null; port: number }>> {
+export async function routedWebBackends(db: Db, clusterId: number): Promise<Array<{ app: string; address: string | null; port: number }>> {
   return db('processes')
     .join('apps', 'apps.id', 'processes.app_id')
     .join('instances', 'instances.id', 'processes.instance_id')
-    .where({ 'processes.routed': true, 'processes.type': 'web' })
+    .where({ 'processes.routed': true, 'processes.type': 'web', 'apps.cluster_id': clusterId })
     .whereNotNull('processes.port')
     .select('apps.name as app', 'processes.port', 'instances.address');
 }

@@ -100,7 +100,7 @@ async function handlePush(
       });
     });
     output.line(`       Released v${release.version}`);
-    output.line(`       ${appUrl(scalarium, app.name)} deployed to Scalarium`);
+    output.line(`       ${await appUrl(scalarium, app)} deployed to Scalarium`);
     await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'ok', detail: { commit: deploy.newSha } });
     return true;
   } catch (error) {

@@ -20,6 +20,7 @@ import { releaseRoutes } from './api/releases.ts';
 import { psRoutes } from './api/ps.ts';
 import { buildRoutes } from './api/builds.ts';
 import { statusRoutes } from './api/status.ts';
+import { clusterRoutes } from './api/clusters.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { renderPage } from './ui/render.ts';
 
@@ -65,7 +66,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes]) add(scalarium, api);
+  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes, clusterRoutes]) add(scalarium, api);
   scalarium.hooks.routes.call(api);
   app.use(api.routes());
   app.use(api.allowedMethods());

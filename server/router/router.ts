@@ -99,6 +99,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
           pid: process.pid,
           port,
           tableVersion: table.version,
+          ...(process.env.SCALARIUM_ADVERTISE_ADDRESS ? { address: process.env.SCALARIUM_ADVERTISE_ADDRESS } : {}),
         }),
         onRequest,
         onConnected: () => log(`connected to ${options.serverUrl}`),

@@ -40,9 +40,11 @@ async function gitPush(): Promise<{ code: number; output: string }> {
 }
 
 test.before(async () => {
+  configHome = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-cli-'));
+  // git runs the CLI as its credential helper; it must find the login saved in this config home.
+  process.env.XDG_CONFIG_HOME = configHome;
   server = await startTestServer();
   repo = await createAppRepo('node-hello');
-  configHome = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-cli-'));
 });
 
 test.after.always(async () => {
@@ -97,7 +99,10 @@ test.serial('an authorised user can clone the app repository; a wrong token cann
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-clone-'));
   t.teardown(() => fs.rmSync(target, { recursive: true, force: true }));
   const remote = (await repo.git('remote', 'get-url', 'scalarium')).stdout.trim();
-  await repo.git('clone', '-q', remote, path.join(target, 'ok'));
+  t.false(remote.includes(server.token), 'the remote URL holds no token: the credential helper supplies it');
+  t.false(fs.readFileSync(path.join(repo.dir, '.git', 'config'), 'utf8').includes(server.token));
+  const helper = (await repo.git('config', '--get-all', `credential.${new URL(server.url).origin}.helper`)).stdout.trim().split('\n').pop()!;
+  await repo.git('-c', 'credential.helper=', '-c', `credential.helper=${helper}`, 'clone', '-q', remote, path.join(target, 'ok'));
   t.is(fs.readFileSync(path.join(target, 'ok', 'server.js'), 'utf8'), fs.readFileSync(path.join(repo.dir, 'server.js'), 'utf8'));
   const wrong = new URL(remote);
   wrong.password = 'scl_wrong';

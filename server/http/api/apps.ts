@@ -19,10 +19,16 @@ export function appRoutes(scalarium: Scalarium, router: Router): void {
     },
   });
   declare(scalarium, router, {
-    method: 'post', path: '/api/apps', action: 'create', resource: () => ({ kind: 'cluster', name: DEFAULT_CLUSTER }),
+    method: 'post', path: '/api/apps', action: 'create',
+    // Creating an app needs the manager role on the cluster it goes to (the body names it).
+    async resource(ctx) {
+      const body = (await readJson(ctx)) as { name?: unknown; cluster?: unknown };
+      ctx.state.body = body;
+      return { kind: 'cluster', name: typeof body.cluster === 'string' ? body.cluster : DEFAULT_CLUSTER };
+    },
     async handler(ctx, principal) {
-      const body = (await readJson(ctx)) as { name?: unknown };
-      const app = await createApp(scalarium, principal, body.name);
+      const body = ctx.state.body as { name?: unknown; cluster?: unknown };
+      const app = await createApp(scalarium, principal, body.name, body.cluster);
       ctx.status = 201;
       ctx.body = await appJson(scalarium, app);
     },

@@ -4,16 +4,20 @@ import type { AppRow } from '../../db/apps.ts';
 import type { Release } from '../../db/releases.ts';
 import type { ProcessRow } from '../../db/processes.ts';
 import { latestRelease } from '../../db/releases.ts';
+import { findClusterById, listInstances } from '../../db/instances.ts';
 import { defaultFormation } from '../../core/pipeline.ts';
 
-export function appUrl(scalarium: Scalarium, app: string): string {
-  const port = routerPort(scalarium);
-  return `http://${app}.${scalarium.config.domain}${port === 80 ? '' : `:${port}`}/`;
+/** Where the app is served: its name under the domain, on the port of its cluster's router. */
+export async function appUrl(scalarium: Scalarium, app: AppRow): Promise<string> {
+  const port = await routerPort(scalarium, app.cluster_id);
+  return `http://${app.name}.${scalarium.config.domain}${port === 80 ? '' : `:${port}`}/`;
 }
 
-/** The router's actual port (it may have been ephemeral), falling back to the configured one. */
-export function routerPort(scalarium: Scalarium): number {
-  const router = scalarium.hub.connectedPeers('router')[0];
+/** The actual port of a cluster's router (it may have been ephemeral), else the configured one. */
+export async function routerPort(scalarium: Scalarium, clusterId?: number): Promise<number> {
+  const routerIds = clusterId === undefined ? undefined
+    : new Set((await listInstances(scalarium.db, clusterId)).filter((i) => i.role === 'router').map((i) => i.id));
+  const router = scalarium.hub.connectedPeers('router').find((p) => !routerIds || routerIds.has(p.instanceId));
   return router?.port ?? scalarium.config.routerPort;
 }
 
@@ -31,8 +35,9 @@ export function releaseJson(release: Release, currentVersion?: number) {
 
 export async function appJson(scalarium: Scalarium, app: AppRow) {
   const release = await latestRelease(scalarium.db, app.id);
+  const cluster = await findClusterById(scalarium.db, app.cluster_id);
   return {
-    name: app.name, url: appUrl(scalarium, app.name), gitUrl: gitUrl(scalarium, app.name),
+    name: app.name, cluster: cluster?.name ?? null, url: await appUrl(scalarium, app), gitUrl: gitUrl(scalarium, app.name),
     formation: release ? defaultFormation(app.formation, release.processTypes) : app.formation,
     release: release ? { version: release.version, commit: release.commit, createdAt: release.createdAt } : null,
     createdAt: app.created_at, createdBy: app.created_by,

@@ -2,6 +2,8 @@ import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { declare, serverResource } from './route-table.ts';
 import { routerPort } from './present.ts';
+import { findCluster } from '../../db/instances.ts';
+import { DEFAULT_CLUSTER } from '../../core/app-service.ts';
 import { VERSION } from '../../core/version.ts';
 
 export function statusRoutes(scalarium: Scalarium, router: Router): void {
@@ -10,7 +12,7 @@ export function statusRoutes(scalarium: Scalarium, router: Router): void {
     async handler(ctx) {
       ctx.body = {
         version: VERSION, serverId: scalarium.config.serverId, domain: scalarium.config.domain,
-        routerPort: routerPort(scalarium), gitUrlBase: scalarium.baseUrl,
+        routerPort: await routerPort(scalarium, (await findCluster(scalarium.db, DEFAULT_CLUSTER))?.id), gitUrlBase: scalarium.baseUrl,
         instances: scalarium.hub.connectedPeers().map((p) => ({ id: p.instanceId, kind: p.kind })),
       };
     },
