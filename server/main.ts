@@ -24,7 +24,8 @@ import { PushSessions } from './git/push-sessions.ts';
 import { repoStore, DEFAULT_CLUSTER } from './core/app-service.ts';
 import { syncInstances } from './agent/instance-sync.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
-import { ensureCluster } from './db/instances.ts';
+import { ensureCluster, findInstance } from './db/instances.ts';
+import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
 import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
 
@@ -70,12 +71,14 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   log(`scalarium-server listening on ${scalarium.baseUrl}`);
 
   await repoStore(scalarium).installAllHooks();
-  syncInstances(scalarium, (peer) => {
-    // An agent came back: converge the apps it hosts.
+  syncInstances(scalarium, (peer, firstTime) => {
+    log(`instance ${peer.instanceId} connected${firstTime ? ' for the first time' : ''}`);
     void (async () => {
-      for (const appRow of await listApps(db)) await reconcileApp(scalarium, appRow).catch(() => {});
-    })().catch(() => {});
-    log(`instance ${peer.instanceId} connected`);
+      // A new instance is set up, then configured and deployed onto; one that came back converges its apps.
+      const instance = await findInstance(db, peer.instanceId);
+      if (firstTime && instance) await setupInstance(scalarium, instance);
+      else for (const appRow of await listApps(db)) await reconcileApp(scalarium, appRow).catch(() => {});
+    })().catch((error: Error) => log(`instance ${peer.instanceId}: ${error.message}`));
   });
 
   const cluster = await ensureCluster(db, DEFAULT_CLUSTER, 'local');

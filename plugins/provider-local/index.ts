@@ -14,6 +14,7 @@ import {
 } from '../../server/db/instances.ts';
 import { dataPaths } from '../../server/core/paths.ts';
 import { listRoles } from '../../server/db/clusters.ts';
+import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
 
 const NAME = 'provider-local';
 const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
@@ -105,6 +106,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         await updateInstance(scalarium.db, id, { pid, address: '127.0.0.1' });
         try {
           await scalarium.hub.waitFor(id, CONNECT_TIMEOUT_MS);
+          if (role !== 'router') await waitUntilOnline(scalarium, id, CONNECT_TIMEOUT_MS);
         } catch (error) {
           await updateInstance(scalarium.db, id, { state: 'failed', failure: (error as Error).message });
           throw error;
@@ -112,7 +114,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
       })));
       // Instances beyond the wanted counts go (newest names last, so those go first).
       for (const extra of instances.filter((i) => !wanted.has(i.id) && i.state !== 'stopped')) {
-        await this.terminate(extra);
+        await shutdownInstance(scalarium, extra, () => stopLocalInstance(instanceDir(scalarium, extra.id)));
       }
     },
     async terminate(instance: Instance): Promise<void> {

@@ -24,7 +24,11 @@ interface Plan {
 }
 
 /** Decides which processes stay, which start and which stop for the wanted formation. */
-export function planRollout(existing: ProcessRow[], ctx: Pick<DeployContext, 'release' | 'formation' | 'replace' | 'onlyTypes'>): Plan {
+export function planRollout(
+  existing: ProcessRow[], ctx: Pick<DeployContext, 'release' | 'formation' | 'replace' | 'onlyTypes'>,
+  /** Processes on instances that are going away (draining, stopped) are replaced, not kept. */
+  onUsableInstance: (p: ProcessRow) => boolean = () => true,
+): Plan {
   const plan: Plan = { keep: [], start: [], stop: [] };
   const inScope = (type: string) => !ctx.onlyTypes || ctx.onlyTypes.includes(type);
   const types = new Set([...Object.keys(ctx.formation), ...existing.map((p) => p.type)]);
@@ -35,7 +39,7 @@ export function planRollout(existing: ProcessRow[], ctx: Pick<DeployContext, 're
       continue;
     }
     const wanted = Object.hasOwn(ctx.release.processTypes, type) ? (ctx.formation[type] ?? 0) : 0;
-    const reusable = ctx.replace ? [] : mine.filter((p) => p.release === ctx.release.version && p.state === 'ready');
+    const reusable = ctx.replace ? [] : mine.filter((p) => p.release === ctx.release.version && p.state === 'ready' && onUsableInstance(p));
     const kept = reusable.slice(0, wanted);
     plan.keep.push(...kept);
     plan.stop.push(...mine.filter((p) => !kept.includes(p)));
@@ -97,16 +101,24 @@ export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise
   const { app, release, output, steps } = ctx;
   const cluster = await requireCluster(scalarium, app.cluster_id);
   const existing = await listProcesses(scalarium.db, { appId: app.id });
-  const plan = planRollout(existing, ctx);
+  const online = new Set((await listInstances(scalarium.db, app.cluster_id)).filter((i) => i.state === 'online').map((i) => i.id));
+  const plan = planRollout(existing, ctx, (p) => online.has(p.instanceId));
   const instances = plan.start.length ? await appInstances(scalarium, app.cluster_id) : [];
   const readiness = readinessFor(scalarium, release.config);
 
   const started: ProcessRow[] = [];
   if (plan.start.length) {
     output.line(`-----> Starting ${plan.start.length} process${plan.start.length === 1 ? '' : 'es'} of v${release.version}`);
+    // Each new process goes to the least loaded online instance (processes of this app that stay count).
+    const load = new Map(instances.map((i) => [i.id, plan.keep.filter((p) => p.instanceId === i.id).length]));
+    const placement = plan.start.map(() => {
+      const target = instances.reduce((best, i) => (load.get(i.id)! < load.get(best.id)! ? i : best), instances[0]!);
+      load.set(target.id, load.get(target.id)! + 1);
+      return target;
+    });
     await timedStep(steps, 'start', async () => {
       const results = await Promise.allSettled(plan.start.map(async ({ type, index }, n) => {
-        const instance = instances[n % instances.length]!;
+        const instance = placement[n]!;
         const id = `${app.name}-${type}-${crypto.randomBytes(5).toString('hex')}`;
         await insertProcess(scalarium.db, { id, appId: app.id, instanceId: instance.id, type, release: release.version });
         const row: ProcessRow = { id, appId: app.id, instanceId: instance.id, type, release: release.version, state: 'starting', routed: false, port: null, restarts: 0, startedAt: null };

@@ -1,23 +1,26 @@
 // Keeps the database in step with what connected agents report: instance online/offline, process
 // states, and processes nobody asked for (leftovers of an interrupted deploy) are stopped.
 import type { Scalarium } from '../core/scalarium.ts';
-import { updateInstance } from '../db/instances.ts';
+import { findInstance, updateInstance } from '../db/instances.ts';
 import { deleteProcesses, listProcesses, updateProcess } from '../db/processes.ts';
 import type { Peer } from './hub.ts';
 import type { HelloMessage, ProcessReport } from './protocol.ts';
 
-export function syncInstances(scalarium: Scalarium, onAgentReconciled: (peer: Peer) => void): void {
+/** `firstTime`: the instance had never been online — it needs the setup event. */
+export function syncInstances(scalarium: Scalarium, onAgentReconciled: (peer: Peer, firstTime: boolean) => void): void {
   const { hub, db } = scalarium;
 
   hub.on('connected', (peer, hello) => {
     (async () => {
+      const before = await findInstance(db, peer.instanceId);
+      const firstTime = !before?.lastSeenAt;
       await updateInstance(db, peer.instanceId, {
-        state: 'online', pid: peer.pid, lastSeenAt: new Date().toISOString(), ...(peer.port ? { port: peer.port } : {}),
+        state: firstTime && peer.kind === 'agent' ? 'setup' : 'online', pid: peer.pid, lastSeenAt: new Date().toISOString(), ...(peer.port ? { port: peer.port } : {}),
         ...(hello.address ? { address: hello.address } : {}),
       });
       if (peer.kind === 'agent') {
         await adoptProcesses(scalarium, peer, hello);
-        onAgentReconciled(peer);
+        onAgentReconciled(peer, firstTime);
       }
     })().catch((error: Error) => logLine(scalarium, `sync of ${peer.instanceId} failed: ${error.message}`));
   });

@@ -14,11 +14,12 @@ import { localProviderPlugin } from '../../plugins/provider-local/index.ts';
 import { createLoggingPlugin } from '../../plugins/logging/index.ts';
 import { timingsPlugin } from '../../plugins/timings/index.ts';
 import { instanceAccessPlugin } from '../../plugins/instance-access/index.ts';
+import { lifecyclePlugin } from '../../plugins/lifecycle/index.ts';
 
 export class PluginLoadError extends Error {}
 
 export function builtinPlugins(): Plugin[] {
-  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, rolloutPlugin];
+  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin];
 }
 
 export function userPluginSpecifiers(dataDir: string, fromEnv: string[]): string[] {

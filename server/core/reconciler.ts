@@ -6,6 +6,7 @@ import type { AppRow } from '../db/apps.ts';
 import { listApps } from '../db/apps.ts';
 import { latestRelease, type Release } from '../db/releases.ts';
 import { listProcesses, type ProcessRow } from '../db/processes.ts';
+import { listInstances } from '../db/instances.ts';
 import { defaultFormation, deployRelease } from './pipeline.ts';
 import { withAppLock } from './app-lock.ts';
 import { ScalariumError } from './errors.ts';
@@ -13,13 +14,13 @@ import { ScalariumError } from './errors.ts';
 const silent = { line: () => {} };
 
 /** True when exactly the release's formation runs, ready, with every web process routed. */
-export function converged(processes: ProcessRow[], release: Release | undefined, formation: Record<string, number>): boolean {
+export function converged(processes: ProcessRow[], release: Release | undefined, formation: Record<string, number>, online: Set<string>): boolean {
   if (!release) return processes.length === 0;
   for (const [type, count] of Object.entries(formation)) {
     const mine = processes.filter((p) => p.type === type);
     if (mine.length !== count) return false;
   }
-  return processes.every((p) => p.release === release.version && formation[p.type] !== undefined &&
+  return processes.every((p) => p.release === release.version && formation[p.type] !== undefined && online.has(p.instanceId) &&
     (p.state === 'ready' || p.state === 'crashed' || p.state === 'starting') && p.routed === (p.type === 'web'));
 }
 
@@ -27,7 +28,8 @@ export async function reconcileApp(scalarium: Scalarium, app: AppRow): Promise<v
   const release = await latestRelease(scalarium.db, app.id);
   const processes = await listProcesses(scalarium.db, { appId: app.id });
   const formation = release ? defaultFormation(app.formation, release.processTypes) : {};
-  if (converged(processes, release, formation)) return;
+  const online = new Set((await listInstances(scalarium.db, app.cluster_id)).filter((i) => i.state === 'online').map((i) => i.id));
+  if (converged(processes, release, formation, online)) return;
   try {
     await withAppLock(scalarium, app.name, 'reconcile', async () => {
       if (release) await deployRelease(scalarium, app, release, silent, { formation });

@@ -1,5 +1,6 @@
 // GET /apps/:app : everything about one app on one page — URLs, formation and processes, releases
-// (with rollback), config vars (for those who may configure), the last build log, deployments.
+// (with rollback), config vars (for those who may configure), the last build log, deployments. Each
+// form appears only to those whose role allows its action.
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
@@ -26,6 +27,11 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
   const summary = await appJson(scalarium, app);
   const releases = await listReleases(scalarium.db, app.id, 20);
   const current = releases[0]?.version;
+  // Forms only for what the user may do (the POST handlers check again).
+  const can = {
+    deploy: await mayOnApp(scalarium, session.principal, 'deploy', app.name),
+    scale: await mayOnApp(scalarium, session.principal, 'scale', app.name),
+  };
   const canConfigure = await mayOnApp(scalarium, session.principal, 'configure', app.name);
   const config = canConfigure ? Object.entries(await getConfig(scalarium.db, app.id)).map(([key, value]) => ({ key, value })) : undefined;
   view(scalarium, ctx, 'app', {
@@ -34,6 +40,7 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
     formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),
     processes: processesJson(await listProcesses(scalarium.db, { appId: app.id })),
     releases: releases.map((r) => releaseJson(r, current)),
+    can,
     canConfigure,
     config,
     build: await lastBuildLog(scalarium, app.id),

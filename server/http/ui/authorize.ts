@@ -1,7 +1,8 @@
-// The UI asks the same authorize hook as the API, per app and action; denials are audited.
+// The UI asks the same authorize hook as the API, per app and action; denials are audited. As in the
+// API, an app the user may not even read is "not found" (its existence is private).
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
-import type { Action } from '../../core/types.ts';
+import type { Action, Resource } from '../../core/types.ts';
 import type { Principal } from '../../db/identity.ts';
 import { ScalariumError } from '../../core/errors.ts';
 import { appendAudit } from '../../db/audit.ts';
@@ -10,10 +11,23 @@ export async function mayOnApp(scalarium: Scalarium, principal: Principal, actio
   return Boolean(await scalarium.hooks.authorize.promise(principal, action, { kind: 'app', name: app }));
 }
 
+async function deny(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, target?: string): Promise<void> {
+  await appendAudit(scalarium.db, {
+    actor: principal.user.name, source: ctx.ip, action: `${ctx.method} ${ctx.path}`.slice(0, 255), target: target?.slice(0, 64), outcome: 'denied',
+  });
+}
+
 export async function authorizeApp(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: Action, app: string): Promise<void> {
   if (await mayOnApp(scalarium, principal, action, app)) return;
-  await appendAudit(scalarium.db, {
-    actor: principal.user.name, source: ctx.ip, action: `${ctx.method} ${ctx.path}`, target: app.slice(0, 64), outcome: 'denied',
-  });
+  await deny(scalarium, ctx, principal, app);
+  if (action !== 'read' && (await mayOnApp(scalarium, principal, 'read', app))) throw new ScalariumError('forbidden');
+  throw new ScalariumError('app_not_found', { app: app.slice(0, 64) });
+}
+
+/** Server-wide actions: 'admin' (users, audit log) and 'self' (one's own tokens and keys). */
+export async function authorizeServer(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: 'admin' | 'self'): Promise<void> {
+  const resource: Resource = { kind: 'server' };
+  if (await scalarium.hooks.authorize.promise(principal, action, resource)) return;
+  await deny(scalarium, ctx, principal);
   throw new ScalariumError('forbidden');
 }

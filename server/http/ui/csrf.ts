@@ -1,6 +1,7 @@
 // Cross-site request forgery: every UI POST must come from our own pages. The browser's
 // Sec-Fetch-Site and Origin headers (when sent) must say same-origin, and forms of a logged-in user
-// must carry the session's secret token in the hidden field `csrf`.
+// must carry the session's secret token in the hidden field `csrf` (before a session exists: a
+// double-submitted cookie token).
 import crypto from 'node:crypto';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
@@ -34,11 +35,48 @@ export function tokenMatches(expected: string, given: unknown): boolean {
 
 /** Reads a POSTed form after checking its origin and (with a session) its CSRF token; 403 otherwise. */
 export async function readCheckedForm(scalarium: Scalarium, ctx: Koa.Context, session?: UiSession): Promise<Record<string, string>> {
+  return checkedForm(scalarium, ctx, session ? { expected: session.csrf, actor: session.principal.user.name } : undefined);
+}
+
+// Before there is a session (the invite page): the double-submit pattern. The GET sets a random
+// token in an HttpOnly cookie and the same token in the form's hidden field; the POST must carry
+// both, equal. Another site can neither read the cookie nor set it, so it cannot forge the pair
+// (and the origin check above applies as well).
+export const CSRF_COOKIE = 'scalarium_csrf';
+const CSRF_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+function csrfCookie(ctx: Koa.Context): string | undefined {
+  const value = ctx.cookies.get(CSRF_COOKIE);
+  return value && CSRF_SHAPE.test(value) ? value : undefined;
+}
+
+/** The token for a pre-session form: the browser's current one, or a new one set in the cookie. */
+export function preSessionCsrf(ctx: Koa.Context, cookiePath: string): string {
+  const existing = csrfCookie(ctx);
+  if (existing) return existing;
+  const token = crypto.randomBytes(32).toString('base64url');
+  const attributes = [`${CSRF_COOKIE}=${token}`, `Path=${cookiePath}`, 'Max-Age=86400', 'HttpOnly', 'SameSite=Strict'];
+  if (ctx.secure) attributes.push('Secure');
+  ctx.append('Set-Cookie', attributes.join('; '));
+  return token;
+}
+
+/**
+ * Reads a pre-session form: same origin, and the hidden field equals the cookie; 403 otherwise.
+ * `route` names the path in the audit log instead of the real one (which may hold a secret).
+ */
+export async function readCheckedPreSessionForm(scalarium: Scalarium, ctx: Koa.Context, route: string): Promise<Record<string, string>> {
+  return checkedForm(scalarium, ctx, { expected: csrfCookie(ctx), actor: 'anonymous' }, route);
+}
+
+async function checkedForm(
+  scalarium: Scalarium, ctx: Koa.Context, token: { expected: string | undefined; actor: string } | undefined, route = ctx.path,
+): Promise<Record<string, string>> {
   const sameOrigin = isSameOrigin(ctx);
   const form = sameOrigin ? await readForm(ctx) : {};
-  if (!sameOrigin || (session && !tokenMatches(session.csrf, form.csrf))) {
+  if (!sameOrigin || (token && (!token.expected || !tokenMatches(token.expected, form.csrf)))) {
     await appendAudit(scalarium.db, {
-      actor: session?.principal.user.name ?? 'anonymous', source: ctx.ip, action: `POST ${ctx.path}`,
+      actor: token?.actor ?? 'anonymous', source: ctx.ip, action: `POST ${route}`.slice(0, 255),
       outcome: 'denied', detail: { reason: sameOrigin ? 'csrf token mismatch' : 'cross-origin request' },
     });
     throw new ScalariumError('forbidden');

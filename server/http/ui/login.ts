@@ -1,37 +1,71 @@
-// Logging in with an API token (the admin token is printed at first start) and logging out.
+// Logging in — with user name and password (throttled; see plugins/access/service.ts), or with a full
+// API token (the admin token is printed at first start) — and logging out. Every login makes a new
+// session id and refreshes the browser's signed device cookie (device-cookie.ts).
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
+import { ScalariumError } from '../../core/errors.ts';
 import { appendAudit } from '../../db/audit.ts';
+import { checkPasswordLogin } from '../../../plugins/access/service.ts';
 import { readCheckedForm } from './csrf.ts';
+import { trustedDevice } from './device-cookie.ts';
 import { endSession, loadSession, seeOther, startSession } from './session.ts';
 import { view } from './view.ts';
 
 const MAX_TOKEN = 512;
 
-async function audit(scalarium: Scalarium, ctx: Koa.Context, actor: string, action: string, outcome: 'ok' | 'denied'): Promise<void> {
-  await appendAudit(scalarium.db, { actor, source: ctx.ip, action, outcome });
+async function audit(scalarium: Scalarium, ctx: Koa.Context, actor: string, action: string, outcome: 'ok' | 'denied', detail?: Record<string, unknown>): Promise<void> {
+  await appendAudit(scalarium.db, { actor, source: ctx.ip, action, outcome, detail });
   scalarium.hooks.audit.call({ actor, action, outcome, source: ctx.ip });
+}
+
+function loginPage(scalarium: Scalarium, ctx: Koa.Context, status: number, messages: { error?: string; tokenError?: string; name?: string } = {}): void {
+  view(scalarium, ctx, 'login', { title: 'Log in', ...messages });
+  ctx.status = status;
+}
+
+async function passwordLogin(scalarium: Scalarium, ctx: Koa.Context, form: Record<string, string>): Promise<void> {
+  const name = (form.name ?? '').trim().slice(0, 64);
+  try {
+    const user = await checkPasswordLogin(scalarium, name, form.password ?? '', ctx.ip, trustedDevice(scalarium, ctx));
+    await startSession(scalarium, ctx, user);
+    seeOther(ctx, '/');
+  } catch (error) {
+    if (!(error instanceof ScalariumError) || (error.code !== 'unauthenticated' && error.code !== 'too_many_attempts')) throw error;
+    const message = error.code === 'too_many_attempts' ? error.message : 'Wrong user name or password.';
+    loginPage(scalarium, ctx, error.status, { error: message, name });
+  }
+}
+
+async function tokenLogin(scalarium: Scalarium, ctx: Koa.Context, form: Record<string, string>): Promise<void> {
+  const token = (form.token ?? '').trim();
+  const principal = token && token.length <= MAX_TOKEN ? await scalarium.hooks.authenticate.promise({ token }) : undefined;
+  if (!principal) {
+    await audit(scalarium, ctx, 'anonymous', 'ui.login', 'denied');
+    loginPage(scalarium, ctx, 401, { tokenError: 'That token is not valid.' });
+    return;
+  }
+  // A session acts with the user's full rights, so a token limited to an app, a cluster or a role
+  // must not open one (the same rule as managing one's own tokens: the 'self' action).
+  if (!(await scalarium.hooks.authorize.promise(principal, 'self', { kind: 'server' }))) {
+    await audit(scalarium, ctx, principal.user.name, 'ui.login', 'denied', { reason: 'limited token' });
+    loginPage(scalarium, ctx, 401, { tokenError: 'That token is limited to one app, cluster or role; log in with your password or an unrestricted token.' });
+    return;
+  }
+  await startSession(scalarium, ctx, principal.user);
+  await audit(scalarium, ctx, principal.user.name, 'ui.login', 'ok', { via: 'token' });
+  seeOther(ctx, '/');
 }
 
 export function loginRoutes(scalarium: Scalarium, router: Router): void {
   router.get('/login', (ctx) => {
-    view(scalarium, ctx, 'login', { title: 'Log in' });
+    loginPage(scalarium, ctx, 200);
   });
 
   router.post('/login', async (ctx) => {
     const form = await readCheckedForm(scalarium, ctx);
-    const token = (form.token ?? '').trim();
-    const principal = token && token.length <= MAX_TOKEN ? await scalarium.hooks.authenticate.promise({ token }) : undefined;
-    if (!principal) {
-      await audit(scalarium, ctx, 'anonymous', 'ui.login', 'denied');
-      ctx.status = 401;
-      view(scalarium, ctx, 'login', { title: 'Log in', error: 'That token is not valid.' });
-      return;
-    }
-    await startSession(scalarium, ctx, principal);
-    await audit(scalarium, ctx, principal.user.name, 'ui.login', 'ok');
-    seeOther(ctx, '/');
+    if ('token' in form) await tokenLogin(scalarium, ctx, form);
+    else await passwordLogin(scalarium, ctx, form);
   });
 
   router.post('/logout', async (ctx) => {

@@ -11,6 +11,10 @@ import { loginRoutes } from './login.ts';
 import { appsPageRoutes } from './apps-page.ts';
 import { appPageRoutes } from './app-page.ts';
 import { appActionRoutes } from './app-actions.ts';
+import { inviteRoutes } from './invite.ts';
+import { usersPageRoutes } from './users-page.ts';
+import { auditPageRoutes } from './audit-page.ts';
+import { accountPageRoutes } from './account-page.ts';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -37,4 +41,8 @@ export function uiRoutes(scalarium: Scalarium, router: Router): void {
   appsPageRoutes(scalarium, router);
   appPageRoutes(scalarium, router);
   appActionRoutes(scalarium, router);
+  inviteRoutes(scalarium, router);
+  usersPageRoutes(scalarium, router);
+  auditPageRoutes(scalarium, router);
+  accountPageRoutes(scalarium, router);
 }

@@ -1,8 +1,10 @@
 // UI sessions: an HttpOnly cookie carries a random id; the server keeps only its hash, the user and
-// the session's CSRF token (db/identity.ts). Every login makes a fresh id; logout deletes it.
+// the session's CSRF token (db/identity.ts). Every login makes a fresh id; logout deletes it, and so
+// does disabling the user.
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
-import { createSession, deleteSession, findSession, type Principal } from '../../db/identity.ts';
+import { createSession, deleteSession, findSession, type Principal, type User } from '../../db/identity.ts';
+import { setDeviceCookie } from './device-cookie.ts';
 
 export const SESSION_COOKIE = 'scalarium_session';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -12,6 +14,8 @@ export interface UiSession {
   id: string;
   principal: Principal;
   csrf: string;
+  /** May manage users and read the audit log (the authorize hook's 'admin' on the server). */
+  admin: boolean;
 }
 
 function cookieSessionId(ctx: Koa.Context): string | undefined {
@@ -27,7 +31,10 @@ export async function loadSession(scalarium: Scalarium, ctx: Koa.Context): Promi
   if (id) {
     const principal = await scalarium.hooks.authenticate.promise({ sessionId: id });
     const stored = principal ? await findSession(scalarium.db, id) : undefined;
-    if (principal && stored) session = { id, principal, csrf: stored.csrf };
+    if (principal && stored) {
+      const admin = Boolean(await scalarium.hooks.authorize.promise(principal, 'admin', { kind: 'server' }));
+      session = { id, principal, csrf: stored.csrf, admin };
+    }
   }
   ctx.state.uiSession = session;
   return session;
@@ -40,11 +47,13 @@ export async function requireSession(scalarium: Scalarium, ctx: Koa.Context): Pr
   return session;
 }
 
-export async function startSession(scalarium: Scalarium, ctx: Koa.Context, principal: Principal): Promise<void> {
+/** A fresh session id for the user (the browser's previous session is deleted) and the device cookie. */
+export async function startSession(scalarium: Scalarium, ctx: Koa.Context, user: User): Promise<void> {
   const previous = cookieSessionId(ctx);
   if (previous) await deleteSession(scalarium.db, previous);
-  const { id } = await createSession(scalarium.db, principal.user.id, SESSION_TTL_MS);
+  const { id } = await createSession(scalarium.db, user.id, SESSION_TTL_MS);
   setCookie(ctx, id, Math.floor(SESSION_TTL_MS / 1000));
+  setDeviceCookie(scalarium, ctx, user);
 }
 
 export async function endSession(scalarium: Scalarium, ctx: Koa.Context, session: UiSession | undefined): Promise<void> {

@@ -1,14 +1,23 @@
 // Renders a UI page into the response: the layout gets the user, the CSRF token for its logout
-// form, and the nav (plugins add entries through hooks.nav).
+// form, and the nav (admins get Users and Audit; plugins add entries through hooks.nav).
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { renderPage } from './render.ts';
 import type { UiSession } from './session.ts';
 
 export function view(scalarium: Scalarium, ctx: Koa.Context, page: string, context: { title: string; [key: string]: unknown }, session?: UiSession): void {
-  const nav = session ? scalarium.hooks.nav.call([{ href: '/', label: 'Apps' }]) : undefined;
+  const nav = session ? scalarium.hooks.nav.call(navItems(session)) : undefined;
   ctx.type = 'text/html; charset=utf-8';
   ctx.body = renderPage(page, { ...context, user: session ? { name: session.principal.user.name } : undefined, csrf: session?.csrf, nav });
+}
+
+/** Users and Audit only for admins (the pages check again); everyone has an account page. */
+function navItems(session: UiSession): Array<{ href: string; label: string }> {
+  return [
+    { href: '/', label: 'Apps' },
+    ...(session.admin ? [{ href: '/users', label: 'Users' }, { href: '/audit', label: 'Audit' }] : []),
+    { href: '/account', label: 'Account' },
+  ];
 }
 
 /** A short message passed in the query string after a redirect (rendered escaped). */

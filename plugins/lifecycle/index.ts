@@ -1,0 +1,36 @@
+// The agent side of the lifecycle events: configure reaches every online instance of the cluster
+// (with the new cluster JSON), deploy and undeploy reach the instances that run the app. Each run
+// is recorded per instance (GET /api/clusters/:cluster/events, `scalarium events`).
+import type { Plugin } from '../../server/core/scalarium.ts';
+import { runAgentEvent } from '../../server/core/lifecycle.ts';
+import { findClusterById, listInstances } from '../../server/db/instances.ts';
+import { listProcesses } from '../../server/db/processes.ts';
+import type { AppRow } from '../../server/db/apps.ts';
+import type { Scalarium } from '../../server/core/scalarium.ts';
+
+const NAME = 'lifecycle';
+
+async function hostsOf(scalarium: Scalarium, app: AppRow) {
+  const ids = new Set((await listProcesses(scalarium.db, { appId: app.id })).map((p) => p.instanceId));
+  return (await listInstances(scalarium.db, app.cluster_id)).filter((i) => ids.has(i.id));
+}
+
+export const lifecyclePlugin: Plugin = {
+  name: NAME,
+  apply(scalarium) {
+    scalarium.hooks.configure.tapPromise(NAME, async ({ cluster, instances }) => {
+      // Recorded per instance; a failing app hook never fails the membership change itself.
+      await runAgentEvent(scalarium, cluster, 'configure', instances);
+    });
+    scalarium.hooks.deployed.tapPromise(NAME, async ({ app }) => {
+      const cluster = await findClusterById(scalarium.db, app.cluster_id);
+      if (cluster) await runAgentEvent(scalarium, cluster, 'deploy', await hostsOf(scalarium, app), { apps: [app.name] });
+    });
+    scalarium.hooks.undeploy.tapPromise(NAME, async ({ app }) => {
+      const cluster = await findClusterById(scalarium.db, app.cluster_id);
+      if (cluster) await runAgentEvent(scalarium, cluster, 'undeploy', await hostsOf(scalarium, app), { apps: [app.name] });
+    });
+  },
+};
+
+export default lifecyclePlugin;

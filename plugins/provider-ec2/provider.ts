@@ -1,0 +1,310 @@
+// The ec2 provider: converges a cluster's instance rows onto EC2 (or an EC2-compatible cloud).
+//
+// ensureInstances(cluster), one pass, idempotent and restart-safe:
+//   1. what the cloud says: rows whose instance the cloud terminated behind our back are failed;
+//      rows a previous life was launching (booting, no instance id) are adopted by their tags, or
+//      failed and replaced (their launch, if any, carries a token nobody knows any more);
+//   2. rows to match the role counts: new rows are 'requested'; surplus rows go, newest first
+//      (shutdown event, then termination);
+//   3. every requested row is adopted (an instance with its tags exists) or launched (ClientToken =
+//      row id, tags, user-data with a fresh instance token), then 'booting' until its agent
+//      connects; an agent that does not connect within bootTimeoutMs of the launch fails the row
+//      and its instance is terminated;
+//   4. orphans — instances with our tags that no row wants — are reported, and terminated once
+//      they have been orphans for orphanGraceMs.
+import crypto from 'node:crypto';
+import type { Scalarium } from '../../server/core/scalarium.ts';
+import type { Provider } from '../../server/core/provider.ts';
+import {
+  findClusterById, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance, type InstanceState,
+} from '../../server/db/instances.ts';
+import { listRoles } from '../../server/db/clusters.ts';
+import { createEc2Client } from './client.ts';
+import { Ec2Cloud, type CloudInstance } from './cloud.ts';
+import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
+import { KeyedSerial } from './serial.ts';
+import { loadSettings, type ResolvedEc2Settings } from './settings.ts';
+import { ALIVE_STATES, TAG, tagValue } from './tags.ts';
+import { serverBaseUrl, userDataScript } from './user-data.ts';
+
+/** Row states that count towards a role's desired instance count. */
+const COUNTED: InstanceState[] = ['requested', 'booting', 'setup', 'online'];
+const GONE_STATES = ['shutting-down', 'terminated'];
+
+export interface Ec2Provider extends Provider {
+  /** Reports orphans and terminates those past their grace period (also part of ensureInstances). */
+  sweepOrphans(cluster: Cluster): Promise<void>;
+}
+
+interface Context {
+  cluster: Cluster;
+  settings: ResolvedEc2Settings;
+  cloud: Ec2Cloud;
+  close(): void;
+}
+
+export class BootFailure extends Error {}
+
+function newToken(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+function rowId(cluster: string, role: string): string {
+  return `${`${cluster}-${role}`.slice(0, 55)}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+/** The address the server saw the agent connect from (IPv4-mapped IPv6 unwrapped). */
+function plainAddress(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+}
+
+/** Newest first: the rows scale-down removes first. */
+function newestFirst(rows: Instance[]): Instance[] {
+  return [...rows].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+}
+
+export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
+  const { db, hub } = scalarium;
+  const serial = new KeyedSerial<number>();
+  const trackers = new Map<number, OrphanTracker>();
+  const warned = new Set<string>();
+  const say = (line: string) => scalarium.say(`ec2: ${line}`);
+
+  async function context(cluster: Cluster): Promise<Context> {
+    const settings = await loadSettings(db, cluster);
+    const client = createEc2Client(settings);
+    const cloud = new Ec2Cloud(client, { name: cluster.name, uid: settings.clusterUid }, settings.retry, say);
+    return { cluster, settings, cloud, close: () => client.destroy() };
+  }
+
+  async function withContext<T>(cluster: Cluster, task: (ctx: Context) => Promise<T>): Promise<T> {
+    const ctx = await context(cluster);
+    try {
+      return await task(ctx);
+    } finally {
+      ctx.close();
+    }
+  }
+
+  function serverUrl(ctx: Context): string {
+    const url = serverBaseUrl(ctx.settings.serverUrl || scalarium.baseUrl);
+    const host = new URL(url).hostname;
+    if (!ctx.settings.serverUrl && /^(127\.|localhost$|\[::1\]$)/.test(host) && !warned.has(`loopback:${ctx.cluster.id}`)) {
+      warned.add(`loopback:${ctx.cluster.id}`);
+      say(`cluster ${ctx.cluster.name}: instances will reach the server at ${url}, a loopback address; set the cluster's serverUrl`);
+    }
+    return url;
+  }
+
+  /** The row gives up: failed with a reason, its token revoked so a late agent cannot join. */
+  async function fail(row: Instance, reason: string): Promise<void> {
+    await setInstanceToken(db, row.id, newToken());
+    await updateInstance(db, row.id, { state: 'failed', failure: reason.slice(0, 1000) });
+    say(`${row.id} failed: ${reason}`);
+  }
+
+  /**
+   * Terminates the row's instance(s) — only ones tagged as this cluster's and this row's — and
+   * releases its Elastic IP; the row ends in `finalState` with its token revoked.
+   */
+  async function terminateRow(ctx: Context, row: Instance, finalState: 'stopped' | 'failed' = 'stopped'): Promise<void> {
+    const targets = await ctx.cloud.findRow(row.id);
+    if (row.providerRef && !targets.some((t) => t.id === row.providerRef)) {
+      // Not found by its tags: it may be too new to be described, or gone. Ask for it by id, briefly.
+      const known = await ctx.cloud.waitUntilKnown(row.providerRef, Date.now() + 10_000).catch(() => undefined);
+      if (known && ALIVE_STATES.includes(known.state)) targets.push(known);
+      else if (!known) say(`${row.id}: instance ${row.providerRef} is not known to the cloud; if it shows up it is an orphan and will be terminated`);
+    }
+    if (row.role === 'router' || ctx.settings.elasticIpForRouters) {
+      const released = await ctx.cloud.releaseElasticIps(row.id);
+      if (released.length) say(`${row.id}: released Elastic IP ${released.join(', ')}`);
+    }
+    const terminated = await ctx.cloud.terminate(targets);
+    if (terminated.length) say(`${row.id}: terminating ${terminated.join(', ')}`);
+    await setInstanceToken(db, row.id, newToken());
+    if (finalState === 'stopped') await updateInstance(db, row.id, { state: 'stopped' });
+  }
+
+  /** Shutdown event, then termination: how a surplus row leaves. */
+  async function retire(ctx: Context, row: Instance, reason: string): Promise<void> {
+    await updateInstance(db, row.id, { state: 'draining' });
+    const instances = [{ ...row, state: 'draining' as const }];
+    try {
+      await scalarium.hooks.shutdown.promise({ cluster: ctx.cluster, instances, reason });
+    } catch (error) {
+      say(`${row.id}: shutdown failed (${(error as Error).message}); terminating anyway`);
+    }
+    await terminateRow(ctx, row);
+  }
+
+  /** Step 1: bring rows in line with what the cloud reports. */
+  async function settleWithCloud(ctx: Context): Promise<void> {
+    const cloud = await ctx.cloud.describeCluster();
+    for (const row of await listInstances(db, ctx.cluster.id)) {
+      if (!COUNTED.includes(row.state)) continue;
+      if (row.providerRef) {
+        // Only an explicit "terminated" counts: an instance the cloud does not list is unknown, not gone.
+        const instance = cloud.find((i) => i.id === row.providerRef);
+        if (instance && GONE_STATES.includes(instance.state)) {
+          await fail(row, `instance ${instance.id} was ${instance.state} outside Scalarium${instance.stateReason ? ` (${instance.stateReason})` : ''}`);
+        }
+      } else if (row.state === 'booting') {
+        // A previous life was launching this row when it stopped. If the launch happened, adopt it.
+        const [found] = await ctx.cloud.findRow(row.id);
+        if (found) {
+          await updateInstance(db, row.id, { providerRef: found.id, launchedAt: row.launchedAt ?? new Date().toISOString() });
+          say(`${row.id}: adopted ${found.id} by its tags (its launch was interrupted)`);
+        } else {
+          // Maybe it never launched, maybe the cloud does not list it yet. Its token is lost either
+          // way, so a new row (new ClientToken) takes its place; a late instance becomes an orphan.
+          await fail(row, 'launch interrupted (server restart) and no instance found by its tags: replaced');
+        }
+      }
+    }
+  }
+
+  /** Step 2: rows to match the role counts. Returns the surplus rows, newest first. */
+  async function matchCounts(ctx: Context): Promise<Instance[]> {
+    const rows = await listInstances(db, ctx.cluster.id);
+    const roles = await listRoles(db, ctx.cluster.id);
+    const names = new Set([...roles.map((r) => r.name), ...rows.map((r) => r.role)]);
+    const surplus: Instance[] = [];
+    for (const role of names) {
+      const desired = roles.find((r) => r.name === role)?.count ?? 0;
+      const live = rows.filter((r) => r.role === role && COUNTED.includes(r.state));
+      if (live.length > desired) surplus.push(...newestFirst(live).slice(0, live.length - desired));
+      for (let n = live.length; n < desired; n++) {
+        const id = rowId(ctx.cluster.name, role);
+        await insertInstance(db, { id, clusterId: ctx.cluster.id, role, token: newToken() });
+        say(`${id}: requested (role ${role} of cluster ${ctx.cluster.name})`);
+      }
+    }
+    return surplus;
+  }
+
+  /** Step 3 for one row: adopt or launch, then wait for its agent. */
+  async function bootRow(ctx: Context, row: Instance): Promise<void> {
+    let providerRef = row.providerRef;
+    let launchedAt = row.launchedAt;
+    if (!providerRef) {
+      let found: CloudInstance;
+      const [existing] = await ctx.cloud.findRow(row.id);
+      if (existing) {
+        found = existing;
+        say(`${row.id}: adopted ${existing.id} by its tags`);
+      } else {
+        if (!ctx.settings.image) throw new BootFailure(`cluster ${ctx.cluster.name} has no image to launch`);
+        // The token goes into the user-data: set once per launch, kept across its retries.
+        const token = newToken();
+        await setInstanceToken(db, row.id, token);
+        await updateInstance(db, row.id, { state: 'booting', failure: null });
+        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx) });
+        let launched: { instance: CloudInstance; adopted: boolean };
+        try {
+          launched = await ctx.cloud.launch(row, {
+            image: ctx.settings.image, instanceType: ctx.settings.instanceType, userData, subnet: ctx.settings.subnet,
+            keyPair: ctx.settings.keyPair, securityGroupIds: ctx.settings.securityGroupIds, spot: ctx.settings.spot,
+          });
+        } catch (error) {
+          throw new BootFailure((error as Error).message);
+        }
+        found = launched.instance;
+        say(`${row.id}: ${launched.adopted ? 'adopted' : 'launched'} ${found.id}`);
+      }
+      providerRef = found.id;
+      launchedAt = launchedAt ?? new Date().toISOString();
+      await updateInstance(db, row.id, { providerRef, launchedAt, ...(row.state === 'requested' ? { state: 'booting' } : {}) });
+    }
+    const deadline = Date.parse(launchedAt ?? row.createdAt) + ctx.settings.bootTimeoutMs;
+    const connected = hub.peer(row.id);
+    if (connected) {
+      await updateInstance(db, row.id, { address: plainAddress(connected.address) });
+      return;
+    }
+
+    // Right after a launch the cloud may not know the id yet: that is "not yet known", never "gone".
+    const known = await ctx.cloud.waitUntilKnown(providerRef, deadline);
+    if (known && GONE_STATES.includes(known.state)) {
+      throw new BootFailure(`instance ${known.id} was ${known.state} while booting${known.stateReason ? ` (${known.stateReason})` : ''}`);
+    }
+    if (row.role === 'router' && ctx.settings.elasticIpForRouters) {
+      try {
+        const ip = await ctx.cloud.ensureElasticIp(row, providerRef, deadline);
+        say(`${row.id}: Elastic IP ${ip}`);
+      } catch (error) {
+        say(`${row.id}: could not attach an Elastic IP: ${(error as Error).message}`);
+      }
+    }
+    let peer;
+    try {
+      peer = await hub.waitFor(row.id, Math.max(0, deadline - Date.now()));
+    } catch {
+      throw new BootFailure(`agent did not connect within ${Math.round(ctx.settings.bootTimeoutMs / 1000)} s of the launch of ${providerRef}`);
+    }
+    await updateInstance(db, row.id, { address: plainAddress(peer.address) });
+  }
+
+  async function sweep(ctx: Context): Promise<void> {
+    // Cloud first, rows second: a row written meanwhile is seen, never taken for missing.
+    const cloud = await ctx.cloud.describeCluster();
+    const rows = await listInstances(db, ctx.cluster.id);
+    const orphans = findOrphans(cloud, rows, { keepFailed: ctx.settings.keepFailedInstances });
+    let tracker = trackers.get(ctx.cluster.id);
+    if (!tracker) trackers.set(ctx.cluster.id, (tracker = new OrphanTracker()));
+    const { fresh, due } = tracker.observe(orphans, ctx.settings.orphanGraceMs);
+    for (const orphan of fresh) {
+      say(`cluster ${ctx.cluster.name}: orphan instance ${orphan.id} (tagged ${TAG.instance}=${tagValue(orphan.tags, TAG.instance) ?? '?'}) is wanted by no instance row; terminating it after ${Math.round(ctx.settings.orphanGraceMs / 1000)} s`);
+    }
+    if (!due.length) return;
+    const terminated = await ctx.cloud.terminate(due);
+    for (const id of terminated) tracker.forget(id);
+    say(`cluster ${ctx.cluster.name}: terminated orphan instance(s) ${terminated.join(', ')}`);
+    for (const orphan of due) {
+      // A duplicate's address belongs to the row's real instance; a rowless router's is released.
+      const orphanRow = tagValue(orphan.tags, TAG.instance);
+      const wanted = rows.some((r) => r.id === orphanRow && WANTING_STATES.includes(r.state));
+      if (orphanRow && !wanted && tagValue(orphan.tags, TAG.role) === 'router') await ctx.cloud.releaseElasticIps(orphanRow).catch(() => []);
+    }
+  }
+
+  async function ensure(ctx: Context): Promise<void> {
+    await settleWithCloud(ctx);
+    const surplus = await matchCounts(ctx);
+    await Promise.all(surplus.map((row) => retire(ctx, row, 'scale-down')));
+
+    const pending = (await listInstances(db, ctx.cluster.id)).filter((r) => r.state === 'requested' || r.state === 'booting');
+    const results = await Promise.allSettled(pending.map((row) => bootRow(ctx, row)));
+    const failures: string[] = [];
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'fulfilled') continue;
+      const row = pending[i]!;
+      const reason = (result.reason as Error).message;
+      failures.push(`${row.id}: ${reason}`);
+      const fresh = (await listInstances(db, ctx.cluster.id)).find((r) => r.id === row.id) ?? row;
+      await fail(fresh, reason);
+      if (fresh.providerRef && !ctx.settings.keepFailedInstances) {
+        await terminateRow(ctx, fresh, 'failed').catch((error: Error) => say(`${row.id}: terminating its instance failed: ${error.message}`));
+      }
+    }
+    await sweep(ctx);
+    if (failures.length) {
+      throw new Error(`cluster ${ctx.cluster.name}: ${failures.length} instance(s) did not come up: ${failures.join('; ')}`);
+    }
+  }
+
+  return {
+    name: 'ec2',
+    ensureInstances(cluster: Cluster): Promise<void> {
+      return serial.run(cluster.id, () => withContext(cluster, ensure));
+    },
+    sweepOrphans(cluster: Cluster): Promise<void> {
+      return serial.run(cluster.id, () => withContext(cluster, sweep));
+    },
+    // Not serialised with ensureInstances: a shutdown tap running inside a scale-down may call it.
+    async terminate(instance: Instance): Promise<void> {
+      const cluster = await findClusterById(db, instance.clusterId);
+      if (!cluster) throw new Error(`instance ${instance.id} belongs to no cluster`);
+      await withContext(cluster, (ctx) => terminateRow(ctx, instance));
+    },
+  };
+}
