@@ -86,8 +86,10 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
     name: 'local',
     async ensureInstances(cluster: Cluster): Promise<void> {
       const stored = await listRoles(scalarium.db, cluster.id);
-      // Routers listen on the one router port of this host: a local cluster has at most one.
-      const roles = (stored.length ? stored : DEFAULT_ROLES).map((r) => ({ ...r, count: r.name === 'router' ? Math.min(r.count, 1) : r.count }));
+      // Roles not set explicitly keep their default; routers listen on the one router port of this
+      // host, so a local cluster has at most one.
+      const merged = [...DEFAULT_ROLES.filter((d) => !stored.some((r) => r.name === d.name)), ...stored];
+      const roles = merged.map((r) => ({ ...r, count: r.name === 'router' ? Math.min(r.count, 1) : r.count }));
       const instances = await listInstances(scalarium.db, cluster.id);
       const wanted = new Set<string>();
       await Promise.all(roles.flatMap(({ name: role, count }) => Array.from({ length: count }, async (_, i) => {
