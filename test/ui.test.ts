@@ -1,10 +1,14 @@
-// The admin UI over real HTTP against a real server: login and sessions, CSRF, escaping, security
-// headers, and that state changes happen only through POSTed forms.
+// The admin UI over real HTTP against a real server: login (token and password, invites, throttling
+// and the device cookie) and sessions, CSRF, escaping, security headers, that state changes happen
+// only through POSTed forms, and who may see and do what (users, audit log, account, roles).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { authedGitUrl, createAppRepo } from './helpers/app-repo.ts';
 import { openDatabase } from '../server/db/knex.ts';
-import { listAudit } from '../server/db/audit.ts';
+import { listAudit, queryAudit } from '../server/db/audit.ts';
 
 let server: TestServer;
 
@@ -67,6 +71,9 @@ test('the login page renders with security headers', async (t) => {
   const html = await res.text();
   t.regex(html, /<form method="post" action="\/login">/);
   t.regex(html, /name="token"/);
+  // User name and password come first; the API token is the second way in.
+  t.true(html.indexOf('name="password"') > 0);
+  t.true(html.indexOf('name="name"') < html.indexOf('name="token"'));
 });
 
 test('the stylesheet is served', async (t) => {
@@ -270,4 +277,550 @@ test('logins, failed logins and refused forms are audited', async (t) => {
   t.true(entries.some((e) => e.action === 'ui.login' && e.outcome === 'denied' && e.actor === 'anonymous'));
   t.true(entries.some((e) => e.action === 'ui.login' && e.outcome === 'ok' && e.actor === 'admin'));
   t.true(entries.some((e) => e.action === 'POST /apps/whatever/config' && e.outcome === 'denied'));
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Users, passwords and rights. A small cookie jar per "browser" (paths are ignored: every cookie is
+// sent everywhere, which only makes the checks stricter).
+
+const DEVICE = 'scalarium_device';
+const CSRF_COOKIE = 'scalarium_csrf';
+
+class Browser {
+  readonly jar = new Map<string, string>();
+
+  get cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private remember(res: Response): Response {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at);
+      const value = pair!.slice(at + 1);
+      if (!value || /Max-Age=0/i.test(line)) this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    return res;
+  }
+
+  async get(path: string): Promise<Response> {
+    return this.remember(await get(path, this.cookie || undefined));
+  }
+
+  async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+    return this.remember(await post(path, form, this.cookie || undefined, headers));
+  }
+
+  /** The CSRF token of the page's forms. */
+  async csrf(path = '/account'): Promise<string> {
+    const html = await (await this.get(path)).text();
+    const token = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (!token) throw new Error(`no csrf token on ${path}`);
+    return token;
+  }
+}
+
+let userCounter = 0;
+const uniqueName = (prefix: string) => `${prefix}-${process.pid % 1000}-${++userCounter}`;
+
+/** A user made through the API; the invite link's path. */
+async function createUser(name: string, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await server.api('POST', '/api/users', { name, ...body });
+  if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return new URL(res.body.inviteUrl).pathname;
+}
+
+async function acceptInvite(browser: Browser, invitePath: string, password: string, confirmation = password): Promise<Response> {
+  const html = await (await browser.get(invitePath)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  return browser.post(invitePath, { csrf, password, confirmation });
+}
+
+/** A user who has chosen a password, with a browser logged in as them. */
+async function newUser(prefix: string, password = 'correct horse battery staple'): Promise<{ name: string; password: string; browser: Browser }> {
+  const name = uniqueName(prefix);
+  const browser = new Browser();
+  const res = await acceptInvite(browser, await createUser(name), password);
+  if (res.status !== 303) throw new Error(`invite failed: ${res.status} ${await res.text()}`);
+  return { name, password, browser };
+}
+
+async function adminBrowser(): Promise<Browser> {
+  const browser = new Browser();
+  const res = await browser.post('/login', { token: server.token });
+  if (res.status !== 303) throw new Error(`admin login failed: ${res.status}`);
+  return browser;
+}
+
+async function auditRows(query: Parameters<typeof queryAudit>[1]) {
+  const db = await openDatabase(server.dataDir);
+  try {
+    return await queryAudit(db, { limit: 5000, ...query });
+  } finally {
+    await db.destroy();
+  }
+}
+
+test('an invite link shows a password form; choosing a password logs the user in', async (t) => {
+  const name = uniqueName('invitee');
+  const invitePath = await createUser(name, { email: `${name}@example.org` });
+  const browser = new Browser();
+  const page = await browser.get(invitePath);
+  t.is(page.status, 200);
+  t.is(page.headers.get('referrer-policy'), 'same-origin', 'the secret URL is not sent to other sites');
+  t.truthy(page.headers.get('content-security-policy'));
+  const html = await page.text();
+  t.true(html.includes(`<strong>${name}</strong>`));
+  const setCookie = page.headers.getSetCookie().find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  t.truthy(setCookie);
+  t.regex(setCookie!, /; HttpOnly/);
+  t.regex(setCookie!, /; SameSite=Strict/);
+  t.is(/name="csrf" value="([^"]+)"/.exec(html)?.[1], browser.jar.get(CSRF_COOKIE), 'the hidden field doubles the cookie');
+
+  const mismatch = await browser.post(invitePath, { csrf: browser.jar.get(CSRF_COOKIE)!, password: 'one long passphrase', confirmation: 'another long passphrase' });
+  t.is(mismatch.status, 400);
+  t.regex(await mismatch.text(), /do not match/);
+
+  const res = await acceptInvite(browser, invitePath, 'one long passphrase');
+  t.is(res.status, 303);
+  t.is(res.headers.get('location'), '/');
+  t.truthy(browser.jar.get(COOKIE), 'a session');
+  t.truthy(browser.jar.get(DEVICE), 'and a device cookie');
+  t.false(browser.jar.has(CSRF_COOKIE), 'the csrf cookie is cleared');
+  const home = await browser.get('/');
+  t.is(home.status, 200);
+  const homeHtml = await home.text();
+  t.true(homeHtml.includes(`<span class="who">${name}</span>`));
+  t.false(homeHtml.includes('href="/users"'), 'no admin menu for a plain user');
+  t.true(homeHtml.includes('href="/account"'));
+
+  const users = (await server.api('GET', '/api/users')).body as Array<{ name: string; hasPassword: boolean; invitePending: boolean }>;
+  const row = users.find((u) => u.name === name)!;
+  t.true(row.hasPassword);
+  t.false(row.invitePending);
+  const rows = await auditRows({ actor: name });
+  t.true(rows.some((r) => r.action === 'user.password' && r.outcome === 'ok'));
+  t.true(rows.some((r) => r.action === 'ui.login' && r.outcome === 'ok' && (r.detail as { via?: string })?.via === 'invite'));
+});
+
+test('an invite link works once', async (t) => {
+  const invitePath = await createUser(uniqueName('once'));
+  const first = new Browser();
+  const html = await (await first.get(invitePath)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  t.is((await first.post(invitePath, { csrf, password: 'first long passphrase', confirmation: 'first long passphrase' })).status, 303);
+  // The same form again (the csrf cookie is gone now: put it back to reach the invite check).
+  first.jar.set(CSRF_COOKIE, csrf);
+  const again = await first.post(invitePath, { csrf, password: 'second long passphrase', confirmation: 'second long passphrase' });
+  t.is(again.status, 404);
+  t.regex(await again.text(), /This invite link is not valid any more/);
+  const other = new Browser();
+  const page = await other.get(invitePath);
+  t.is(page.status, 404);
+  t.regex(await page.text(), /This invite link is not valid any more/);
+  t.is((await other.get('/invite/not-a-real-invite-token-at-all-xxxxxxxxxxx')).status, 404);
+  t.is((await other.get('/invite/short')).status, 404);
+});
+
+test('the invite form needs the double-submitted csrf token and a same-origin request', async (t) => {
+  const invitePath = await createUser(uniqueName('csrf'));
+  const browser = new Browser();
+  const html = await (await browser.get(invitePath)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const form = { csrf, password: 'a long enough passphrase', confirmation: 'a long enough passphrase' };
+  t.is((await post(invitePath, form)).status, 403, 'the field without the cookie');
+  t.is((await browser.post(invitePath, { ...form, csrf: `${csrf.slice(0, -2)}xx` })).status, 403, 'a field that is not the cookie');
+  t.is((await browser.post(invitePath, { ...form, csrf: '' })).status, 403);
+  t.is((await browser.post(invitePath, form, { origin: 'http://evil.example' })).status, 403, 'cross-origin');
+  t.is((await browser.post(invitePath, form, { 'sec-fetch-site': 'cross-site' })).status, 403);
+  // None of that used the link up; the secret link is not written into the audit log.
+  const denied = await auditRows({ action: 'POST /invite/:token' });
+  t.true(denied.length >= 5);
+  t.false(denied.some((r) => JSON.stringify(r).includes(invitePath.split('/').pop()!)));
+  t.is((await browser.post(invitePath, form)).status, 303);
+});
+
+test('weak and common passwords are refused on the invite page', async (t) => {
+  const name = uniqueName('weak');
+  const invitePath = await createUser(name);
+  const browser = new Browser();
+  for (const [password, reason] of [['password123', /most common passwords/], ['short', /at least 8 characters/], [name, /user name/]] as const) {
+    const res = await acceptInvite(browser, invitePath, password);
+    t.is(res.status, 400, password);
+    const html = await res.text();
+    t.regex(html, reason);
+    t.regex(html, /Choose another password/);
+    t.false(browser.jar.has(COOKIE), 'not logged in');
+  }
+  t.is((await browser.get(invitePath)).status, 200, 'the link still works');
+  t.is((await acceptInvite(browser, invitePath, 'much better passphrase')).status, 303);
+});
+
+test('password login: success makes a new session and a device cookie; failures are 401; both audited', async (t) => {
+  const { name, password } = await newUser('pw');
+  const browser = new Browser();
+  const wrong = await browser.post('/login', { name, password: 'not the password' });
+  t.is(wrong.status, 401);
+  t.false(browser.jar.has(COOKIE));
+  const wrongHtml = await wrong.text();
+  t.regex(wrongHtml, /Wrong user name or password/);
+  t.true(wrongHtml.includes(`value="${name}"`), 'the name is kept');
+  t.is((await browser.post('/login', { name: 'nobody-here', password })).status, 401, 'an unknown user looks the same');
+
+  const ok = await browser.post('/login', { name, password });
+  t.is(ok.status, 303);
+  t.is(ok.headers.get('location'), '/');
+  const first = browser.jar.get(COOKIE)!;
+  t.truthy(first);
+  const device = ok.headers.getSetCookie().find((c) => c.startsWith(`${DEVICE}=`))!;
+  t.regex(device, /^scalarium_device=\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; /);
+  t.regex(device, /; HttpOnly/);
+  t.regex(device, /; SameSite=Lax/);
+  t.regex(device, /; Max-Age=31536000/);
+  t.is((await browser.get('/')).status, 200);
+
+  // Logging in again: a new session id, and the old one is gone on the server.
+  t.is((await browser.post('/login', { name, password })).status, 303);
+  t.not(browser.jar.get(COOKIE), first);
+  t.is((await get('/', `${COOKIE}=${first}`)).status, 302);
+  t.is((await browser.get('/')).status, 200);
+
+  const key = path.join(server.dataDir, 'ui-device.key');
+  t.is(fs.statSync(key).size, 32);
+  t.is(fs.statSync(key).mode & 0o777, 0o600);
+
+  const rows = await auditRows({ actor: name, action: 'ui.login' });
+  t.true(rows.some((r) => r.outcome === 'denied' && r.target === name && r.source === '127.0.0.1'));
+  t.true(rows.filter((r) => r.outcome === 'ok').length >= 2);
+  t.true((await auditRows({ actor: 'nobody-here', action: 'ui.login' })).some((r) => r.outcome === 'denied'));
+});
+
+test('after 100 failures an account is throttled (429), except from a browser its user logged in with', async (t) => {
+  const { name, password } = await newUser('throttled');
+  const trusted = new Browser();
+  t.is((await trusted.post('/login', { name, password })).status, 303);
+  t.truthy(trusted.jar.get(DEVICE));
+  const { browser: someoneElse } = await newUser('bystander');
+  t.truthy(someoneElse.jar.get(DEVICE), 'a device cookie, but of another user');
+
+  // 100 failed checks from elsewhere in the last hour (written directly: each real check costs ~0.3 s).
+  const db = await openDatabase(server.dataDir);
+  const at = new Date().toISOString();
+  await db('login_failures').insert(Array.from({ length: 100 }, () => ({ account: name, ip: '198.51.100.7', at })));
+  await db.destroy();
+
+  const stranger = new Browser();
+  const blocked = await stranger.post('/login', { name, password });
+  t.is(blocked.status, 429, 'even the right password, from a new browser');
+  t.regex(await blocked.text(), /Too many failed attempts/);
+  t.false(stranger.jar.has(COOKIE));
+  t.is((await someoneElse.post('/login', { name, password })).status, 429, "another user's device cookie does not count");
+  const forged = new Browser();
+  const [userId, random] = trusted.jar.get(DEVICE)!.split('.');
+  forged.jar.set(DEVICE, `${userId}.${random}.${crypto.randomBytes(32).toString('base64url')}`);
+  t.is((await forged.post('/login', { name, password })).status, 429, 'a forged signature does not count');
+
+  const res = await trusted.post('/login', { name, password });
+  t.is(res.status, 303, 'the device cookie gets the real user in');
+  t.is((await trusted.get('/')).status, 200);
+  const rows = await auditRows({ actor: name, action: 'ui.login', outcome: 'denied' });
+  t.true(rows.some((r) => (r.detail as { reason?: string })?.reason === 'throttled (account)'));
+});
+
+test("a disabled user's session stops working and they cannot log in until enabled", async (t) => {
+  const { name, password, browser } = await newUser('disabled');
+  t.is((await browser.get('/')).status, 200);
+  const admin = await adminBrowser();
+  const csrf = await admin.csrf('/users');
+  const res = await admin.post(`/users/${name}/disable`, { csrf });
+  t.is(res.status, 303);
+  t.regex(decodeURIComponent(res.headers.get('location')!), /^\/users\?notice=Disabled /);
+  const after = await browser.get('/');
+  t.is(after.status, 302);
+  t.is(after.headers.get('location'), '/login');
+  t.is((await browser.get('/account')).status, 302);
+  t.is((await browser.post('/login', { name, password })).status, 401, 'the right password, but disabled');
+  const listed = await (await admin.get('/users')).text();
+  t.regex(listed, new RegExp(`${name}</td>[\\s\\S]*?disabled`));
+
+  t.is((await admin.post(`/users/${name}/enable`, { csrf })).status, 303);
+  t.is((await browser.post('/login', { name, password })).status, 303);
+  t.is((await browser.get('/')).status, 200);
+});
+
+test('non-admins get 403 on /users and /audit and see only the apps granted to them', async (t) => {
+  const granted = await createApp();
+  const hidden = await createApp();
+  const { name, browser } = await newUser('viewer');
+  t.is((await server.api('POST', '/api/access', { user: name, app: granted, role: 'viewer' })).status, 201);
+  const home = await browser.get('/');
+  const html = await home.text();
+  t.true(html.includes(`<a href="/apps/${granted}">${granted}</a>`));
+  t.false(html.includes(hidden));
+  t.false(html.includes('href="/users"'));
+  t.false(html.includes('href="/audit"'));
+  for (const path of ['/users', '/audit', '/audit.json']) {
+    const res = await browser.get(path);
+    t.is(res.status, 403, path);
+  }
+  const csrf = await browser.csrf('/');
+  const made = uniqueName('sneaky');
+  t.is((await browser.post('/users', { csrf, name: made })).status, 403);
+  t.is((await browser.post('/users/admin/disable', { csrf })).status, 403);
+  t.false(((await server.api('GET', '/api/users')).body as Array<{ name: string }>).some((u) => u.name === made));
+  const other = await browser.get(`/apps/${hidden}`);
+  t.is(other.status, 404, 'an app without a grant does not exist for them');
+  t.is((await browser.post(`/apps/${hidden}/config`, { csrf, key: 'A', value: 'b' })).status, 404);
+  t.is((await browser.get(`/apps/${granted}`)).status, 200);
+  const denied = await auditRows({ actor: name, outcome: 'denied' });
+  t.true(denied.some((r) => r.action === 'GET /users'));
+  t.true(denied.some((r) => r.action === 'POST /users'));
+});
+
+test('a viewer sees no config values and no action forms, and the handlers refuse them; a deployer may roll back', async (t) => {
+  const app = await createApp();
+  await server.api('PATCH', `/api/apps/${app}/config`, { SECRET_VALUE: 'do-not-show-me' });
+  const repo = await createAppRepo('procfile-only');
+  t.teardown(() => repo.cleanup());
+  t.is((await repo.push(authedGitUrl(server.url, app, server.token))).code, 0);
+  await repo.commit('v3');
+  t.is((await repo.push(authedGitUrl(server.url, app, server.token))).code, 0);
+
+  const viewer = await newUser('ro');
+  t.is((await server.api('POST', '/api/access', { user: viewer.name, app, role: 'viewer' })).status, 201);
+  const html = await (await viewer.browser.get(`/apps/${app}`)).text();
+  t.regex(html, /Releases/);
+  t.regex(html, /<span class="badge">current<\/span>/);
+  t.false(html.includes('do-not-show-me'));
+  t.false(html.includes('SECRET_VALUE'));
+  t.false(html.includes('Config vars'));
+  for (const action of ['rollback', 'restart', 'scale', 'config']) t.false(html.includes(`/apps/${app}/${action}"`), action);
+  t.false(html.includes('name="version"'));
+  const csrf = await viewer.browser.csrf('/');
+  t.is((await viewer.browser.post(`/apps/${app}/rollback`, { csrf, version: '1' })).status, 403);
+  t.is((await viewer.browser.post(`/apps/${app}/config`, { csrf, key: 'SECRET_VALUE', value: 'x' })).status, 403);
+  t.is((await viewer.browser.post(`/apps/${app}/restart`, { csrf })).status, 403);
+  t.is((await viewer.browser.post(`/apps/${app}/scale`, { csrf, type: 'web', count: '0' })).status, 403);
+  t.is((await server.api('GET', `/api/apps/${app}/config`)).body.SECRET_VALUE, 'do-not-show-me');
+  t.is((await server.api('GET', `/api/apps/${app}/releases`)).body[0].description.startsWith('Rollback'), false);
+
+  const deployer = await newUser('dep');
+  t.is((await server.api('POST', '/api/access', { user: deployer.name, app, role: 'deployer' })).status, 201);
+  const depHtml = await (await deployer.browser.get(`/apps/${app}`)).text();
+  t.true(depHtml.includes(`/apps/${app}/rollback"`));
+  t.true(depHtml.includes(`/apps/${app}/restart"`));
+  t.false(depHtml.includes(`/apps/${app}/scale"`), 'scaling needs a manager');
+  t.false(depHtml.includes('do-not-show-me'), 'config needs a manager');
+  const depCsrf = await deployer.browser.csrf('/');
+  const rolled = await deployer.browser.post(`/apps/${app}/rollback`, { csrf: depCsrf, version: '1' });
+  t.is(rolled.status, 303);
+  t.is((await server.api('GET', `/api/apps/${app}/releases`)).body[0].description, 'Rollback to v1');
+});
+
+test('admins manage users: the invite link is shown once, escaped; new links, disable, enable, delete; errors re-render', async (t) => {
+  const admin = await adminBrowser();
+  const page = await admin.get('/users');
+  t.is(page.status, 200);
+  const html = await page.text();
+  t.true(html.includes('href="/users"') && html.includes('href="/audit"'), 'the admin menu');
+  t.regex(html, /<td>admin <span class="muted">\(you\)<\/span><\/td>/);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+
+  const name = uniqueName('boss');
+  const created = await admin.post('/users', { csrf, name, email: `${name}@example.org`, admin: 'on' });
+  t.is(created.status, 201);
+  const createdHtml = await created.text();
+  const link = /<code class="invite-url">([^<]+)<\/code>/.exec(createdHtml)?.[1];
+  t.truthy(link);
+  t.regex(link!, /^http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9_-]{43}$/);
+  t.regex(createdHtml, /shown only now/);
+  const firstInvite = new URL(link!).pathname;
+  t.is((await get(firstInvite)).status, 200);
+  let users = (await server.api('GET', '/api/users')).body as Array<{ name: string; admin: boolean; email: string; invitePending: boolean }>;
+  t.like(users.find((u) => u.name === name), { admin: true, email: `${name}@example.org`, invitePending: true });
+  const listed = await (await admin.get('/users')).text();
+  t.false(listed.includes(firstInvite), 'the link is not shown again');
+  t.regex(listed, new RegExp(`${name}</td>[\\s\\S]*?invite pending`));
+
+  const dup = await admin.post('/users', { csrf, name, email: 'x@example.org' });
+  t.is(dup.status, 409);
+  const dupHtml = await dup.text();
+  t.regex(dupHtml, /already exists/);
+  t.true(dupHtml.includes(`value="${name}"`), 'the form keeps what was typed');
+  const badName = await admin.post('/users', { csrf, name: 'Not Valid<b>' });
+  t.is(badName.status, 400);
+  const badHtml = await badName.text();
+  t.regex(badHtml, /is not a valid user name/);
+  t.false(badHtml.includes('<b>'));
+  t.is((await admin.post('/users', { csrf, name: uniqueName('mail'), email: 'no-at-sign' })).status, 400);
+
+  const again = await admin.post(`/users/${name}/invite`, { csrf });
+  t.is(again.status, 200);
+  const secondLink = /<code class="invite-url">([^<]+)<\/code>/.exec(await again.text())?.[1];
+  t.truthy(secondLink);
+  t.is((await get(firstInvite)).status, 404, 'a new link voids the old one');
+  t.is((await get(new URL(secondLink!).pathname)).status, 200);
+  t.is((await admin.post('/users/no-such-user/invite', { csrf })).status, 404);
+  t.is((await admin.post('/users/no-such-user/disable', { csrf })).status, 404);
+  t.is((await admin.post(`/users/${name}/disable`, { missing: 'csrf' })).status, 403);
+
+  const deleted = await admin.post(`/users/${name}/delete`, { csrf });
+  t.is(deleted.status, 303);
+  t.is(deleted.headers.get('location'), `/users?notice=${encodeURIComponent(`Deleted ${name}`)}`);
+  users = (await server.api('GET', '/api/users')).body;
+  t.false(users.some((u) => u.name === name));
+  // The only enabled admin cannot be disabled or deleted.
+  const last = await admin.post('/users/admin/disable', { csrf });
+  t.is(last.status, 409);
+  t.regex(await last.text(), /no enabled admin/);
+  t.is((await admin.get('/users')).status, 200, 'still logged in');
+  const rows = await auditRows({ actor: 'admin' });
+  for (const action of ['user.create', 'user.invite', 'user.delete']) t.true(rows.some((r) => r.action === action && r.target === name), action);
+});
+
+test('the audit page filters like the API, renders everything escaped and exports JSON', async (t) => {
+  const admin = await adminBrowser();
+  // A failed login for a made-up account name puts free text into actor and target.
+  const probe = `probe<b>${process.pid}</b>`;
+  t.is((await post('/login', { name: probe, password: 'whatever it is' })).status, 401);
+  const res = await admin.get(`/audit?actor=${encodeURIComponent(probe)}&outcome=denied`);
+  t.is(res.status, 200);
+  const html = await res.text();
+  t.false(html.includes('<b>'));
+  t.true(html.includes(`<td>probe&lt;b&gt;${process.pid}&lt;/b&gt;</td>`));
+  t.true(html.includes(`value="probe&lt;b&gt;${process.pid}&lt;/b&gt;"`), 'the filter form keeps its values');
+  t.regex(html, /<option value="denied" selected>/);
+  const rowsInPage = html.match(/<tr>\s*<td class="nowrap">/g) ?? [];
+  t.is(rowsInPage.length, 1, 'only the matching row');
+  const exportHref = /<a class="export" href="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+  t.is(exportHref, `/audit.json?actor=${encodeURIComponent(probe)}&outcome=denied`);
+
+  const exported = await admin.get(exportHref!);
+  t.is(exported.status, 200);
+  t.regex(exported.headers.get('content-type') ?? '', /^application\/json/);
+  t.regex(exported.headers.get('content-disposition') ?? '', /^attachment; filename="scalarium-audit-[0-9TZ-]+\.json"$/);
+  const entries = (await exported.json()) as Array<{ actor: string; action: string; outcome: string; target: string; source: string; at: string; id: number }>;
+  t.is(entries.length, 1);
+  t.like(entries[0], { actor: probe, action: 'ui.login', outcome: 'denied', target: probe, source: '127.0.0.1' });
+
+  const byAction = (await (await admin.get('/audit.json?action=ui.log&limit=50')).json()) as Array<{ action: string }>;
+  t.true(byAction.length > 0);
+  t.true(byAction.every((e) => e.action === 'ui.login'));
+  const recent = (await (await admin.get('/audit.json?since=1h&outcome=ok')).json()) as Array<{ outcome: string }>;
+  t.true(recent.length > 0 && recent.every((e) => e.outcome === 'ok'));
+
+  // The detail column is compact JSON text.
+  const created = await (await admin.get('/audit?action=user.create&actor=scalarium')).text();
+  t.true(created.includes('<code class="detail">{&quot;firstStart&quot;:true}</code>'));
+  const bad = await admin.get('/audit?outcome=bogus');
+  t.is(bad.status, 400);
+  t.regex(await bad.text(), /outcome is ok, denied or failed/);
+  t.is((await admin.get('/audit?since=yesterday-ish')).status, 400);
+  t.is((await get('/audit.json')).status, 302, 'no session, no export');
+});
+
+test('account page: a new token is shown once, then only its hint; it can be revoked', async (t) => {
+  const app = await createApp();
+  const hidden = await createApp();
+  const { name, browser } = await newUser('tokens');
+  t.is((await server.api('POST', '/api/access', { user: name, app, role: 'deployer' })).status, 201);
+  const page = await browser.get('/account');
+  t.is(page.status, 200);
+  const html = await page.text();
+  t.regex(html, /No API tokens/);
+  t.true(html.includes(`<option value="${app}">only ${app}</option>`));
+  t.false(html.includes(hidden), 'only apps the user can see');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+
+  const created = await browser.post('/account/tokens', { csrf, name: 'ci', app, role: 'deployer', expires: '30d' });
+  t.is(created.status, 201);
+  const createdHtml = await created.text();
+  const token = /<code class="token">(scl_[0-9A-Za-z]{30}_[0-9A-Za-z]{6})<\/code>/.exec(createdHtml)?.[1];
+  t.truthy(token);
+  t.regex(createdHtml, /only time it is shown/);
+  const whoami = await server.api('GET', '/api/whoami', undefined, token);
+  t.is(whoami.status, 200);
+  t.is(whoami.body.user.name, name);
+  // A token limited to an app and a role does not open a UI session.
+  const limited = await post('/login', { token: token! });
+  t.is(limited.status, 401);
+  t.is(sessionCookie(limited), undefined);
+
+  const later = await (await browser.get('/account')).text();
+  t.false(later.includes(token!), 'never shown again');
+  t.true(later.includes(`<code>${token!.slice(0, 8)}…</code>`), 'only the hint');
+  t.regex(later, new RegExp(`<td>ci</td>[\\s\\S]*?app ${app}[\\s\\S]*?deployer`));
+
+  const dup = await browser.post('/account/tokens', { csrf, name: 'ci' });
+  t.is(dup.status, 409);
+  t.true((await dup.text()).includes('value="ci"'));
+  t.is((await browser.post('/account/tokens', { csrf, name: 'peek', app: hidden })).status, 404, 'no token for an app you cannot see');
+  t.is((await browser.post('/account/tokens', { csrf, name: 'later', expires: 'someday' })).status, 400);
+  t.is((await browser.post('/account/tokens', { csrf, name: 'Bad Name' })).status, 400);
+  t.is((await browser.post('/account/tokens', { name: 'nocsrf' })).status, 403);
+
+  const revoked = await browser.post('/account/tokens/ci/revoke', { csrf });
+  t.is(revoked.status, 303);
+  t.is(revoked.headers.get('location'), `/account?notice=${encodeURIComponent('Revoked token ci')}`);
+  t.is((await server.api('GET', '/api/whoami', undefined, token)).status, 401);
+  t.regex(await (await browser.get('/account')).text(), /No API tokens/);
+  t.is((await browser.post('/account/tokens/ci/revoke', { csrf })).status, 404);
+  const rows = await auditRows({ actor: name });
+  t.true(rows.some((r) => r.action === 'token.create' && r.target === 'ci'));
+  t.true(rows.some((r) => r.action === 'token.revoke' && r.target === 'ci'));
+});
+
+/** A fresh OpenSSH ed25519 public key line: string "ssh-ed25519", string <32-byte key>, base64. */
+function sshPublicKey(comment: string): string {
+  const { publicKey } = crypto.generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  const sshString = (b: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(b.length, 0);
+    return Buffer.concat([length, b]);
+  };
+  return `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(raw)]).toString('base64')} ${comment}`;
+}
+
+test('account page: SSH keys are added and removed; private keys are refused and not echoed', async (t) => {
+  const { browser } = await newUser('keys');
+  const csrf = await browser.csrf('/account');
+  t.regex(await (await browser.get('/account')).text(), /No SSH keys/);
+  const key = sshPublicKey('me@laptop <i>x</i>');
+  const added = await browser.post('/account/keys', { csrf, publicKey: key });
+  t.is(added.status, 303);
+  const fingerprint = /SHA256:[A-Za-z0-9+/]+/.exec(decodeURIComponent(added.headers.get('location')!))?.[0];
+  t.truthy(fingerprint);
+  const html = await (await browser.get('/account')).text();
+  t.true(html.includes(`<code>${fingerprint}</code>`));
+  t.true(html.includes('me@laptop &lt;i&gt;x&lt;/i&gt;'));
+  t.false(html.includes('<i>x</i>'));
+  t.is((await browser.post('/account/keys', { csrf, publicKey: key })).status, 409);
+  const secret = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+  const refused = await browser.post('/account/keys', { csrf, publicKey: secret });
+  t.is(refused.status, 400);
+  const refusedHtml = await refused.text();
+  t.regex(refusedHtml, /private key/);
+  t.false(refusedHtml.includes('b3BlbnNzaC1rZXktdjEAAAAA'), 'the private key is not put back into the form');
+  const garbage = await browser.post('/account/keys', { csrf, publicKey: 'ssh-ed25519 not-base64!' });
+  t.is(garbage.status, 400);
+  t.true((await garbage.text()).includes('ssh-ed25519 not-base64!'), 'a bad public key is kept for fixing');
+
+  const removed = await browser.post('/account/keys/remove', { csrf, fingerprint: fingerprint! });
+  t.is(removed.status, 303);
+  t.regex(await (await browser.get('/account')).text(), /No SSH keys/);
+  t.is((await browser.post('/account/keys/remove', { csrf, fingerprint: fingerprint! })).status, 404);
+});
+
+test('there is no state change on GET for the new pages either', async (t) => {
+  const admin = await adminBrowser();
+  for (const path of ['/users/admin/disable', '/users/admin/delete', '/users/admin/invite', '/account/tokens', '/account/tokens/initial/revoke', '/account/keys', '/account/keys/remove']) {
+    const res = await admin.get(`${path}?name=x&csrf=x`);
+    t.true(res.status === 404 || res.status === 405, `${path}: ${res.status}`);
+  }
+  const users = (await server.api('GET', '/api/users')).body as Array<{ name: string; disabled: boolean }>;
+  t.false(users.find((u) => u.name === 'admin')!.disabled);
+  t.is((await server.api('GET', '/api/whoami')).status, 200);
 });

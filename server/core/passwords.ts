@@ -6,7 +6,23 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { ScalariumError } from './errors.ts';
 
-const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
+const scryptRaw = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
+
+// scrypt runs on libuv's thread pool, which SQLite queries share: at most two checks at a time keep
+// the database answering while a burst of logins (or an attack) is hashed.
+const MAX_CONCURRENT = 2;
+let active = 0;
+const waiting: Array<() => void> = [];
+async function scrypt(password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions): Promise<Buffer> {
+  if (active >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  active++;
+  try {
+    return await scryptRaw(password, salt, keylen, options);
+  } finally {
+    active--;
+    waiting.shift()?.();
+  }
+}
 const PARAMS = { N: 2 ** 17, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
 const MIN_LENGTH = 8;
 const MAX_LENGTH = 1024;

@@ -39,9 +39,20 @@ function teeOutput(output: Output, file: string): Output & { close(): void } {
 }
 
 /** Builds a commit into a slug and a release spec. Throws build_failed with the reason. */
-export async function buildCommit(
+export function buildCommit(
   scalarium: Scalarium, app: AppRow, repoDir: string, commit: string, principal: Principal, quarantine: QuarantineEnv, output: Output,
 ): Promise<BuildResult> {
+  return buildSource(scalarium, app, { id: commit, checkout: (dir) => extractCommit(repoDir, commit, dir, quarantine) }, principal, output);
+}
+
+/** Where a build's source comes from: a git commit, or an archive (`id` names it in the build record). */
+export interface BuildSource {
+  id: string;
+  checkout(dir: string): Promise<void>;
+}
+
+export async function buildSource(scalarium: Scalarium, app: AppRow, source: BuildSource, principal: Principal, output: Output): Promise<BuildResult> {
+  const commit = source.id;
   const paths = dataPaths(scalarium);
   const buildId = await startBuild(scalarium.db, app.id, commit, principal.user.name);
   await fsp.mkdir(paths.builds, { recursive: true });
@@ -64,7 +75,12 @@ export async function buildCommit(
       config, output: log, defaultProcessTypes: {},
     };
     await fsp.mkdir(context.cacheDir, { recursive: true });
-    await timed('checkout', () => extractCommit(repoDir, commit, context.buildDir, quarantine));
+    await timed('checkout', async () => {
+      await fsp.mkdir(context.buildDir, { recursive: true });
+      await source.checkout(context.buildDir);
+    }).catch((error: Error) => {
+      throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: error.message });
+    });
     await writeEnvDir(context.envDir, config);
     const detection = await timed('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });
@@ -79,7 +95,7 @@ export async function buildCommit(
       throw new ScalariumError('build_failed', { reason: error.message });
     });
     const spec = await timed('release', () => scalarium.hooks.release.promise(
-      { processTypes: context.defaultProcessTypes, config, description: `Deploy ${commit.slice(0, 7)}` },
+      { processTypes: context.defaultProcessTypes, config, description: /^[0-9a-f]{40,64}$/.test(commit) ? `Deploy ${commit.slice(0, 7)}` : `Deploy ${commit}` },
       { app, buildDir: context.buildDir, build: context },
     )).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });

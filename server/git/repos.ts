@@ -55,6 +55,20 @@ export class RepoStore {
     await fsp.rm(this.pathOf(app), { recursive: true, force: true });
   }
 
+  /** A commit id or branch name → the full commit id, or undefined. */
+  async resolveCommit(app: string, ref: string): Promise<string | undefined> {
+    try {
+      const { stdout } = await execFileAsync('git', ['-C', this.pathOf(app), 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
+      return stdout.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async moveBranch(app: string, branch: string, commit: string): Promise<void> {
+    await execFileAsync('git', ['-C', this.pathOf(app), 'update-ref', `refs/heads/${branch}`, commit]);
+  }
+
   /** The commit a branch points at, or undefined. */
   async branchCommit(app: string, branch: string): Promise<string | undefined> {
     try {

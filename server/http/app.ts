@@ -21,6 +21,7 @@ import { psRoutes } from './api/ps.ts';
 import { buildRoutes } from './api/builds.ts';
 import { statusRoutes } from './api/status.ts';
 import { clusterRoutes } from './api/clusters.ts';
+import { deployRoutes } from './api/deploy.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { renderPage } from './ui/render.ts';
 
@@ -66,7 +67,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes, clusterRoutes]) add(scalarium, api);
+  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes, clusterRoutes, deployRoutes]) add(scalarium, api);
   scalarium.hooks.routes.call(api);
   app.use(api.routes());
   app.use(api.allowedMethods());

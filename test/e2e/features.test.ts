@@ -141,3 +141,58 @@ test('apps:destroy stops the processes, removes the repo and the route', async (
   // The name can be used again.
   t.is((await server.api('POST', '/api/apps', { name: 'doomed' })).status, 201);
 });
+
+test('one-click deploys: an archive URL, an uploaded tarball, a chosen commit, a chosen release', async (t) => {
+  const { repo } = await deploy(t, 'clicky', 'node-hello');
+  const first = (await repo.git('rev-parse', 'HEAD')).stdout.trim();
+  repo.write('server.js', fs.readFileSync(path.join(repo.dir, 'server.js'), 'utf8').replace("'hello from v1'", "'hello from v2'"));
+  await repo.commit('v2');
+  t.is((await repo.push(authedGitUrl(server.url, 'clicky', server.token))).code, 0);
+  await waitForBody(server.routerPort, 'clicky.localhost', 'hello from v2');
+
+  // A chosen (older) commit: it deploys, and the deploy branch follows the live release.
+  const byCommit = await server.api('POST', '/api/apps/clicky/deploy', { commit: first.slice(0, 12) });
+  t.is(byCommit.status, 201, JSON.stringify(byCommit.body));
+  t.is(byCommit.body.commit, first);
+  await waitForBody(server.routerPort, 'clicky.localhost', 'hello from v1');
+  const remoteMain = (await repo.git('ls-remote', authedGitUrl(server.url, 'clicky', server.token), 'refs/heads/main')).stdout.split('\t')[0];
+  t.is(remoteMain, first);
+
+  // An archive over HTTP (no git involved).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-archive-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const src = path.join(dir, 'site');
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'apps', 'node-hello'), src, { recursive: true });
+  fs.writeFileSync(path.join(src, 'server.js'), fs.readFileSync(path.join(src, 'server.js'), 'utf8').replace("'hello from v1'", "'from an archive'"));
+  const tarball = path.join(dir, 'site.tgz');
+  execFileSync('tar', ['-czf', tarball, '-C', dir, 'site']);
+  const files = http.createServer((req, res) => (req.url === '/site.tgz' ? fs.createReadStream(tarball).pipe(res) : res.writeHead(404).end()));
+  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => files.close());
+  const byUrl = await server.api('POST', '/api/apps/clicky/deploy', { archive: `http://127.0.0.1:${(files.address() as AddressInfo).port}/site.tgz` });
+  t.is(byUrl.status, 201, JSON.stringify(byUrl.body));
+  t.is(byUrl.body.commit, null);
+  t.regex(byUrl.body.description, /^Deploy archive:[0-9a-f]{12}$/);
+  await waitForBody(server.routerPort, 'clicky.localhost', 'from an archive');
+
+  // An uploaded tarball.
+  fs.writeFileSync(path.join(src, 'server.js'), fs.readFileSync(path.join(src, 'server.js'), 'utf8').replace("'from an archive'", "'from an upload'"));
+  execFileSync('tar', ['-czf', tarball, '-C', src, '.']);
+  const upload = await fetch(`${server.url}/api/apps/clicky/deploy`, {
+    method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/gzip' }, body: fs.readFileSync(tarball),
+  });
+  t.is(upload.status, 201, await upload.clone().text());
+  await waitForBody(server.routerPort, 'clicky.localhost', 'from an upload');
+
+  // A chosen release, and bad requests.
+  const byRelease = await server.api('POST', '/api/apps/clicky/deploy', { release: 2 });
+  t.is(byRelease.status, 201);
+  await waitForBody(server.routerPort, 'clicky.localhost', 'hello from v2');
+  t.is((await server.api('POST', '/api/apps/clicky/deploy', { commit: '$(id)' })).status, 400);
+  t.is((await server.api('POST', '/api/apps/clicky/deploy', { archive: 'file:///etc/passwd' })).status, 400);
+  const broken = await fetch(`${server.url}/api/apps/clicky/deploy`, {
+    method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/gzip' }, body: 'not a tarball',
+  });
+  t.is(broken.status, 422);
+  t.is((await getViaRouter(server.routerPort, 'clicky.localhost')).body, 'hello from v2', 'failures change nothing that serves');
+});
