@@ -97,6 +97,12 @@ async function drainRouters(scalarium: Scalarium, processes: ProcessRow[]): Prom
     scalarium.hub.request(router.instanceId, { op: 'drain', backends, timeoutMs: DRAIN_TIMEOUT_MS }, DRAIN_TIMEOUT_MS + 5000).catch(() => {})));
 }
 
+/** Batch size from the app's SCALARIUM_DEPLOY_BATCH_SIZE (processes per batch); all at once by default. */
+export function batchSize(config: Record<string, string>, total: number): number {
+  const n = Number(config.SCALARIUM_DEPLOY_BATCH_SIZE);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, Math.max(total, 1)) : Math.max(total, 1);
+}
+
 export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise<void> {
   const { app, release, output, steps } = ctx;
   const cluster = await requireCluster(scalarium, app.cluster_id);
@@ -106,60 +112,70 @@ export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise
   const instances = plan.start.length ? await appInstances(scalarium, app.cluster_id) : [];
   const readiness = readinessFor(scalarium, release.config);
 
-  const started: ProcessRow[] = [];
-  if (plan.start.length) {
-    output.line(`-----> Starting ${plan.start.length} process${plan.start.length === 1 ? '' : 'es'} of v${release.version}`);
-    // Each new process goes to the least loaded online instance (processes of this app that stay count).
-    const load = new Map(instances.map((i) => [i.id, plan.keep.filter((p) => p.instanceId === i.id).length]));
-    const placement = plan.start.map(() => {
-      const target = instances.reduce((best, i) => (load.get(i.id)! < load.get(best.id)! ? i : best), instances[0]!);
-      load.set(target.id, load.get(target.id)! + 1);
-      return target;
-    });
-    await timedStep(steps, 'start', async () => {
-      const results = await Promise.allSettled(plan.start.map(async ({ type, index }, n) => {
-        const instance = placement[n]!;
-        const id = `${app.name}-${type}-${crypto.randomBytes(5).toString('hex')}`;
-        await insertProcess(scalarium.db, { id, appId: app.id, instanceId: instance.id, type, release: release.version });
-        const row: ProcessRow = { id, appId: app.id, instanceId: instance.id, type, release: release.version, state: 'starting', routed: false, port: null, restarts: 0, startedAt: null };
-        started.push(row);
-        const spec: ProcessSpec = {
-          id, app: app.name, type, release: release.version, command: release.processTypes[type]!,
-          env: {
-            ...release.config, DYNO: `${type}.${index}`, SCALARIUM_APP: app.name, SCALARIUM_RELEASE: `v${release.version}`,
-            SCALARIUM_PROCESS_TYPE: type,
-          },
-          slug: { sha256: release.slug, url: `${scalarium.baseUrl}/internal/slugs/${release.slug}` },
-          ...(type === 'web' ? { readiness } : {}),
-        };
-        const report = await scalarium.hub.request<ProcessReport>(instance.id, { op: 'start', spec }, readiness.timeoutMs + START_ALLOWANCE_MS);
-        row.state = 'ready';
-        row.port = report.port;
-        await updateProcess(scalarium.db, id, { state: 'ready', port: report.port, startedAt: report.startedAt });
-        output.line(`       ${type}.${index} ready`);
-      }));
-      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failures.length) {
-        await stopProcesses(scalarium, started);
-        const reason = (failures[0]!.reason as Error).message;
-        throw new ScalariumError('deploy_failed', { reason });
-      }
-    });
-  }
+  // Each new process goes to the least loaded online instance (processes of this app that stay count).
+  const load = new Map(instances.map((i) => [i.id, plan.keep.filter((p) => p.instanceId === i.id).length]));
+  const placement = plan.start.map(() => {
+    const target = instances.reduce((best, i) => (load.get(i.id)! < load.get(best.id)! ? i : best), instances[0]!);
+    load.set(target.id, load.get(target.id)! + 1);
+    return target;
+  });
 
-  // Switch: new web processes take traffic, the ones being replaced stop taking it.
-  const newWeb = [...plan.keep, ...started].filter((p) => p.type === 'web');
-  await setRouted(scalarium.db, newWeb.map((p) => p.id), true);
-  await setRouted(scalarium.db, plan.stop.map((p) => p.id), false);
-  if (started.length || plan.stop.length) {
-    try {
-      await timedStep(steps, 'switch', () => configureCluster(scalarium, cluster, `deploy ${app.name} v${release.version}`));
-    } catch (error) {
-      // The router kept its old table: put the records back and take the new processes away.
-      await setRouted(scalarium.db, plan.stop.filter((p) => p.routed).map((p) => p.id), true);
-      await stopProcesses(scalarium, started);
-      throw new ScalariumError('deploy_failed', { reason: `could not switch the router: ${(error as Error).message}` });
+  const startOne = async ({ type, index }: { type: string; index: number }, instance: Instance, started: ProcessRow[]) => {
+    const id = `${app.name}-${type}-${crypto.randomBytes(5).toString('hex')}`;
+    await insertProcess(scalarium.db, { id, appId: app.id, instanceId: instance.id, type, release: release.version });
+    const row: ProcessRow = { id, appId: app.id, instanceId: instance.id, type, release: release.version, state: 'starting', routed: false, port: null, restarts: 0, startedAt: null };
+    started.push(row);
+    const spec: ProcessSpec = {
+      id, app: app.name, type, release: release.version, command: release.processTypes[type]!,
+      env: { ...release.config, DYNO: `${type}.${index}`, SCALARIUM_APP: app.name, SCALARIUM_RELEASE: `v${release.version}`, SCALARIUM_PROCESS_TYPE: type },
+      slug: { sha256: release.slug, url: `${scalarium.baseUrl}/internal/slugs/${release.slug}` },
+      ...(type === 'web' ? { readiness } : {}),
+    };
+    const report = await scalarium.hub.request<ProcessReport>(instance.id, { op: 'start', spec }, readiness.timeoutMs + START_ALLOWANCE_MS);
+    row.state = 'ready';
+    row.port = report.port;
+    await updateProcess(scalarium.db, id, { state: 'ready', port: report.port, startedAt: report.startedAt });
+    output.line(`       ${type}.${index} ready on ${instance.id}`);
+  };
+
+  // Old web processes leave the router as new ones join it, batch by batch; they keep running until
+  // the whole deployment succeeded, so a failing batch rolls everything back at once.
+  const oldRouted = plan.stop.filter((p) => p.routed);
+  const size = batchSize(release.config, plan.start.length);
+  const batches = plan.start.length ? Math.ceil(plan.start.length / size) : 0;
+  const started: ProcessRow[] = [];
+  const switchRouter = (reason: string) => configureCluster(scalarium, cluster, reason);
+  try {
+    for (let b = 0; b < batches; b++) {
+      const batch = plan.start.slice(b * size, (b + 1) * size);
+      const label = batches > 1 ? ` (batch ${b + 1}/${batches})` : '';
+      output.line(`-----> Starting ${batch.length} process${batch.length === 1 ? '' : 'es'} of v${release.version}${label}`);
+      await timedStep(steps, batches > 1 ? `start batch ${b + 1}` : 'start', async () => {
+        const results = await Promise.allSettled(batch.map((item, n) => startOne(item, placement[b * size + n]!, started)));
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw new ScalariumError('deploy_failed', { reason: `${(failure.reason as Error).message}${label}` });
+      });
+      if (b === batches - 1) break;
+      // Intermediate switch: this batch's web processes in, as many old ones out.
+      const inWeb = started.filter((p) => p.type === 'web');
+      await setRouted(scalarium.db, inWeb.map((p) => p.id), true);
+      await setRouted(scalarium.db, oldRouted.slice(0, Math.min(inWeb.length, oldRouted.length - 1)).map((p) => p.id), false);
+      await timedStep(steps, `switch batch ${b + 1}`, () => switchRouter(`deploy ${app.name} v${release.version}${label}`));
     }
+    // Final switch: every new web process takes traffic, every replaced one stops taking it.
+    const newWeb = [...plan.keep, ...started].filter((p) => p.type === 'web');
+    await setRouted(scalarium.db, newWeb.map((p) => p.id), true);
+    await setRouted(scalarium.db, plan.stop.map((p) => p.id), false);
+    if (started.length || plan.stop.length) await timedStep(steps, 'switch', () => switchRouter(`deploy ${app.name} v${release.version}`));
+  } catch (error) {
+    // Roll the whole deployment back: the old processes are all still running.
+    await setRouted(scalarium.db, oldRouted.map((p) => p.id), true);
+    await setRouted(scalarium.db, started.map((p) => p.id), false);
+    if (batches > 1 || !(error instanceof ScalariumError)) await switchRouter(`roll back ${app.name} v${release.version}`).catch(() => {});
+    await drainRouters(scalarium, started.filter((p) => p.type === 'web').map((p) => ({ ...p, routed: true })));
+    await stopProcesses(scalarium, started);
+    if (error instanceof ScalariumError) throw error;
+    throw new ScalariumError('deploy_failed', { reason: `could not switch the router: ${(error as Error).message}` });
   }
   if (plan.stop.length) {
     output.line(`-----> Stopping ${plan.stop.length} old process${plan.stop.length === 1 ? '' : 'es'}`);
