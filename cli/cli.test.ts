@@ -311,9 +311,9 @@ test('human output: tables and KEY=value lines', async (t) => {
 
   const apps = await cli(['apps'], opts);
   t.is(apps.stdout, [
-    'NAME  RELEASE  FORMATION       URL',
-    'blog  -        (none)          http://blog.localhost:8080/',
-    'shop  v3       web=2 worker=1  http://shop.localhost:8080/',
+    'NAME  CLUSTER  RELEASE  FORMATION       URL',
+    'blog  local    -        (none)          http://blog.localhost:8080/',
+    'shop  local    v3       web=2 worker=1  http://shop.localhost:8080/',
     '',
   ].join('\n'));
 

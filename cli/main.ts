@@ -15,7 +15,9 @@ import { commands as accessCommands } from './commands/access.ts';
 import { commands as appsCommands } from './commands/apps.ts';
 import { commands as auditCommands } from './commands/audit.ts';
 import { commands as authCommands } from './commands/auth.ts';
+import { commands as clustersCommands } from './commands/clusters.ts';
 import { commands as configCommands } from './commands/config.ts';
+import { commands as eventsCommands } from './commands/events.ts';
 import { commands as gitCommands } from './commands/git.ts';
 import { commands as keysCommands } from './commands/keys.ts';
 import { commands as logsCommands } from './commands/logs.ts';
@@ -62,6 +64,8 @@ export const groups: readonly { title: string; commands: readonly Command[] }[] 
   { title: 'Releases', commands: releasesCommands },
   { title: 'Processes', commands: psCommands },
   { title: 'Logs', commands: logsCommands },
+  { title: 'Clusters', commands: clustersCommands },
+  { title: 'Lifecycle events', commands: eventsCommands },
   { title: 'Users (admin)', commands: usersCommands },
   { title: 'Access', commands: accessCommands },
   { title: 'API tokens', commands: tokensCommands },

@@ -1,4 +1,4 @@
-// Test support for the CLI tests (cli.test.ts, access.test.ts): sandboxes, the in-process CLI
+// Test support for the CLI tests (cli.test.ts, access.test.ts, clusters.test.ts): sandboxes, the in-process CLI
 // runner, real git repositories and startFakeApiServer, a STAND-IN for the real Scalarium API that
 // serves canned JSON shaped as in docs/api.md. Not a test file itself (ava runs *.test.ts only).
 import type { ExecutionContext } from 'ava';
@@ -110,6 +110,7 @@ export async function gitRepo(t: ExecutionContext, box: Sandbox, name = 'repo'):
 
 export const SHOP = {
   name: 'shop',
+  cluster: 'local',
   url: 'http://shop.localhost:8080/',
   gitUrl: 'http://127.0.0.1:5050/shop.git',
   formation: { web: 2, worker: 1 },
@@ -152,6 +153,44 @@ export const AUDIT = [
   { id: 2, at: '2026-11-28T10:00:00.000Z', actor: 'alice', source: 'api', action: 'config.change', target: 'shop', outcome: 'denied', detail: { keys: ['A'] } },
   { id: 1, at: '2026-11-28T09:00:00.000Z', actor: 'admin', source: 'cli', action: 'app.create', target: 'shop', outcome: 'ok', detail: null },
 ];
+export const LOCAL_CLUSTER = {
+  name: 'local',
+  provider: 'local',
+  settings: { credentials: null },
+  roles: [{ name: 'app', count: 1 }, { name: 'router', count: 1 }],
+  instances: [
+    { id: 'local-1', role: 'app', state: 'online', address: '127.0.0.1', providerRef: null, failure: null, connected: true, lastSeenAt: '2026-11-28T10:00:00.000Z' },
+    { id: 'local-router-1', role: 'router', state: 'online', address: '127.0.0.1', providerRef: null, failure: null, connected: true, lastSeenAt: '2026-11-28T10:00:00.000Z' },
+  ],
+  apps: ['shop', 'blog'],
+};
+export const PROD_CLUSTER = {
+  name: 'prod',
+  provider: 'ec2',
+  settings: {
+    region: 'eu-central-1', endpoint: 'https://ec2.example:8773', image: 'ami-0abc1234', instanceType: 't3.small', spot: false,
+    credentials: 'stored (encrypted)',
+  },
+  roles: [{ name: 'router', count: 1 }, { name: 'app', count: 2 }],
+  instances: [
+    { id: 'prod-app-1a2b3c', role: 'app', state: 'online', address: '10.0.1.12', providerRef: 'i-0abc', failure: null, connected: true, lastSeenAt: '2026-11-28T10:00:00.000Z' },
+    { id: 'prod-app-4d5e6f', role: 'app', state: 'booting', address: null, providerRef: 'i-0def', failure: null, connected: false, lastSeenAt: null },
+    { id: 'prod-router-7a8b9c', role: 'router', state: 'failed', address: '10.0.1.13', providerRef: 'i-0123', failure: 'the agent did not connect within 600 s', connected: false, lastSeenAt: null },
+  ],
+  apps: [],
+};
+export const CLUSTERS = [PROD_CLUSTER, LOCAL_CLUSTER];
+export const EVENTS = [
+  { id: 3, instanceId: 'prod-app-4d5e6f', event: 'setup', app: null, status: 'running', output: '', durationMs: null, reason: null,
+    startedAt: '2026-11-28T10:02:00.000Z', finishedAt: null },
+  { id: 2, instanceId: 'prod-app-1a2b3c', event: 'deploy', app: 'shop', status: 'failed', output: 'installing\n\x1b[31mnpm ERR!\x1b[0m missing script\n',
+    durationMs: 4230, reason: 'hook exited with 1', startedAt: '2026-11-28T10:01:00.000Z', finishedAt: '2026-11-28T10:01:04.230Z' },
+  { id: 1, instanceId: 'prod-app-1a2b3c', event: 'configure', app: null, status: 'succeeded', output: 'router backends: 1\n', durationMs: 812, reason: null,
+    startedAt: '2026-11-28T10:00:00.000Z', finishedAt: '2026-11-28T10:00:00.812Z' },
+];
+/** `clusters:scale prod app=3` on the fake: the new instance this adds. */
+export const SCALED_INSTANCE = { id: 'prod-app-9f9f9f', role: 'app', address: '10.0.1.14', providerRef: 'i-0999', failure: null, lastSeenAt: null };
+
 /** A valid token of a user who is not an admin: admin endpoints answer 403. */
 export const VIEWER_TOKEN = 'sc_viewer_token';
 export const NEW_TOKEN = 'scl_0123456789abcdefghijklmnopqrst_a1b2c3';
@@ -240,7 +279,92 @@ function accessControl(ctx: Koa.Context, route: string, body: any, fail: Fail): 
   return false;
 }
 
+/**
+ * The cluster endpoints (docs/api.md, "Clusters"); true when the route was one. Scaling prod up adds
+ * an instance that, while the PATCH is pending, moves on one state with every GET of the cluster
+ * (requested → booting → online); the PATCH answers once a GET has shown it online. So a client that
+ * watches while it waits sees every step, whatever the timing.
+ */
+function clusterEndpoints(ctx: Koa.Context, route: string, body: any, fail: Fail, state: { clusters: any[]; pending?: () => void }): Promise<boolean> | boolean {
+  const match = /^\/api\/clusters\/([^/]+)(\/roles|\/events)?$/.exec(ctx.path);
+  const reply = (status: number, answer?: unknown) => {
+    ctx.status = status;
+    if (answer !== undefined) ctx.body = answer;
+    return true;
+  };
+  const error = (status: number, code: string, message: string, hint?: string) => {
+    fail(ctx, status, code, message, hint);
+    return true;
+  };
+  if (route === 'GET /api/clusters') return reply(200, state.clusters);
+  if (route === 'POST /api/clusters') {
+    if (!['local', 'ec2'].includes(body.provider ?? 'local')) {
+      return error(400, 'invalid_body', `Invalid request: no provider "${String(body.provider).slice(0, 40)}" is loaded (local, ec2).`);
+    }
+    if (state.clusters.some((c) => c.name === body.name)) return error(400, 'invalid_body', `Invalid request: a cluster named ${body.name} exists already.`);
+    const { credentials, ...settings } = body.settings ?? {};
+    return reply(201, {
+      name: body.name,
+      provider: body.provider ?? 'local',
+      settings: { ...settings, credentials: credentials ? 'stored (encrypted)' : null },
+      roles: Object.entries(body.roles ?? { app: 1, router: 1 }).map(([name, count]) => ({ name, count })),
+      instances: [],
+      apps: [],
+    });
+  }
+  if (!match) return false;
+  const [, raw, rest = ''] = match;
+  const name = decodeURIComponent(raw);
+  const cluster = state.clusters.find((c) => c.name === name);
+  if (!cluster) return error(404, 'cluster_not_found', `No cluster named "${name}".`);
+  const sub = `${ctx.method} ${rest}`;
+  if (sub === 'GET ') {
+    const added = cluster.instances.find((i: { id: string }) => i.id === SCALED_INSTANCE.id);
+    if (added && state.pending) {
+      const answer = structuredClone(cluster);
+      const next = { requested: 'booting', booting: 'online' }[added.state as string];
+      if (next) added.state = next;
+      else {
+        state.pending();
+        state.pending = undefined;
+      }
+      return reply(200, answer);
+    }
+    return reply(200, cluster);
+  }
+  if (sub === 'DELETE ') {
+    if (cluster.apps.length) return error(400, 'invalid_body', `Invalid request: cluster ${name} still has apps: destroy or move them first.`);
+    return reply(204);
+  }
+  if (sub === 'GET /events') return reply(200, name === 'prod' ? EVENTS.slice(0, Number(ctx.query.limit ?? 100)) : []);
+  if (sub === 'PATCH /roles') {
+    for (const [role, count] of Object.entries(body ?? {})) {
+      if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > 100) {
+        return error(400, 'invalid_body', `Invalid request: ${role} must be a whole number of instances from 0 to 100.`);
+      }
+    }
+    for (const [role, count] of Object.entries(body as Record<string, number>)) {
+      const existing = cluster.roles.find((r: { name: string }) => r.name === role);
+      if (existing) existing.count = count;
+      else cluster.roles.push({ name: role, count });
+    }
+    const answer = () => reply(200, { roles: cluster.roles });
+    if (name !== 'prod' || body.app !== 3) return answer();
+    cluster.instances.push({ ...SCALED_INSTANCE, state: 'requested', connected: false });
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => state.pending?.(), 5000); // nobody watching: answer anyway
+      state.pending = () => {
+        clearTimeout(timer);
+        cluster.instances.find((i: { id: string }) => i.id === SCALED_INSTANCE.id).connected = true;
+        resolve(answer());
+      };
+    });
+  }
+  return false;
+}
+
 export async function startFakeApiServer(t: ExecutionContext) {
+  const clusterState: { clusters: any[]; pending?: () => void } = { clusters: structuredClone(CLUSTERS) };
   const requests: Recorded[] = [];
   const app = new Koa();
   const fail = (ctx: Koa.Context, status: number, code: string, message: string, hint?: string) => {
@@ -277,17 +401,19 @@ export async function startFakeApiServer(t: ExecutionContext) {
     }
     if (viewer && /^\/api\/(users|audit)/.test(ctx.path)) return fail(ctx, 403, 'forbidden', 'Only admins may do that.');
     const route = `${ctx.method} ${ctx.path}`;
-    const handled = accessControl(ctx, route, body, fail);
+    const handled = accessControl(ctx, route, body, fail) || (await clusterEndpoints(ctx, route, body, fail, clusterState));
     if (handled) return;
     const appMatch = /^\/api\/apps\/([^/]+)(\/.*)?$/.exec(ctx.path);
     if (route === 'GET /api/whoami') return void (ctx.body = { user: { name: 'admin' }, token: { name: 'laptop' } });
     if (route === 'GET /api/apps') return void (ctx.body = [SHOP, BLOG]);
     if (route === 'POST /api/apps') {
       if (body?.name === 'shop') return fail(ctx, 409, 'app_exists', 'An app named "shop" already exists.', 'Choose another name.');
+      const cluster = body.cluster ?? 'local';
+      if (!clusterState.clusters.some((c) => c.name === cluster)) return fail(ctx, 404, 'cluster_not_found', `No cluster named "${cluster}".`);
       ctx.status = 201;
       // like the real server, the git URL is on the server itself; "elsewhere" is served by another host
       const gitBase = body.name === 'elsewhere' ? 'https://git.example.com' : `http://${ctx.host}`;
-      ctx.body = { ...BLOG, name: body.name, url: `http://${body.name}.localhost:8080/`, gitUrl: `${gitBase}/${body.name}.git` };
+      ctx.body = { ...BLOG, name: body.name, cluster, url: `http://${body.name}.localhost:8080/`, gitUrl: `${gitBase}/${body.name}.git` };
       return;
     }
     if (!appMatch) return fail(ctx, 404, 'not_found', 'Not found.');

@@ -14,6 +14,8 @@ export interface ReleaseRef {
 
 export interface App {
   name: string;
+  /** The cluster the app runs on (older servers leave it out). */
+  cluster?: string | null;
   url: string;
   gitUrl: string;
   formation: Record<string, number>;
@@ -96,4 +98,47 @@ export interface AuditEntry {
   target?: string | null;
   outcome: string;
   detail?: unknown;
+}
+
+// Clusters (docs/api.md, "Clusters").
+
+export interface ClusterRole {
+  name: string;
+  count: number;
+}
+
+export interface ClusterInstance {
+  id: string;
+  role: string;
+  /** requested → booting → setup → online → draining → stopped, or failed */
+  state: string;
+  address?: string | null;
+  providerRef?: string | null;
+  failure?: string | null;
+  connected?: boolean;
+  lastSeenAt?: string | null;
+}
+
+export interface Cluster {
+  name: string;
+  provider: string;
+  /** Provider settings; `credentials` is "stored (encrypted)" or null, never the keys. */
+  settings?: Record<string, unknown>;
+  roles: ClusterRole[];
+  instances?: ClusterInstance[];
+  apps?: string[];
+}
+
+/** One run of a lifecycle event (setup, configure, deploy, undeploy, shutdown) on one instance. */
+export interface EventRun {
+  id: number | string;
+  instanceId?: string | null;
+  event: string;
+  app?: string | null;
+  status: string;
+  output?: string | null;
+  durationMs?: number | null;
+  reason?: string | null;
+  startedAt?: string | null;
+  finishedAt?: string | null;
 }

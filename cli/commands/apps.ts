@@ -6,7 +6,9 @@ import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { isGitRepo, REMOTE, removeRemote } from '../git.ts';
 import { fields, formatTime, table } from '../output.ts';
+import { checkName } from '../scopes.ts';
 import type { App } from '../types.ts';
+import { withClusterHint } from './clusters.ts';
 import { connectRemote } from './git.ts';
 import { processRows, PROCESS_HEADERS } from './ps.ts';
 
@@ -33,8 +35,9 @@ const list: Command = {
       ctx.out('No apps yet. Create one with: scalarium apps:create NAME');
       return;
     }
-    const rows = [...apps].sort((a, b) => a.name.localeCompare(b.name)).map((app) => [app.name, releaseLabel(app), formatFormation(app.formation), app.url ?? '']);
-    ctx.out(table(['NAME', 'RELEASE', 'FORMATION', 'URL'], rows));
+    const rows = [...apps].sort((a, b) => a.name.localeCompare(b.name))
+      .map((app) => [app.name, app.cluster || '-', releaseLabel(app), formatFormation(app.formation), app.url ?? '']);
+    ctx.out(table(['NAME', 'CLUSTER', 'RELEASE', 'FORMATION', 'URL'], rows));
   },
 };
 
@@ -50,16 +53,22 @@ const create: Command = {
     '(or points the existing one at the new app) with the plain git URL, and configures\n' +
     '`scalarium git-credential` as the repository\'s git credential helper for the server, so that\n' +
     '`git push scalarium main` authenticates with your API token. The token is not written into\n' +
-    '.git/config. Use --no-remote to leave git alone (`scalarium git:remote` does it later).',
+    '.git/config. Use --no-remote to leave git alone (`scalarium git:remote` does it later).\n' +
+    'The app runs on the cluster given with --cluster (you need the manager role on it), by default\n' +
+    'the local one.',
   options: {
+    cluster: { type: 'string', short: 'c', value: 'NAME', description: 'the cluster the app runs on (default: local)' },
     'no-remote': { type: 'boolean', description: 'do not add or update the git remote "scalarium"' },
   },
-  examples: ['scalarium apps:create shop', 'scalarium apps:create shop --no-remote'],
+  examples: ['scalarium apps:create shop', 'scalarium apps:create shop --cluster prod', 'scalarium apps:create shop --no-remote'],
   async run(ctx) {
     const name = ctx.positionals[0];
     if (!isValidName(name)) throw ctx.usage(`${JSON.stringify(name)} is not a valid app name.`, APP_NAME_HINT);
+    const clusterValue = ctx.string('cluster');
+    const cluster = clusterValue === undefined ? undefined : checkName(ctx, 'cluster', clusterValue);
     const api = await ctx.api();
-    const app = await ctx.progress(`Creating ${name}`, () => api.post<App>('/api/apps', { name }));
+    const app = await ctx.progress(`Creating ${name}${cluster ? ` on cluster ${cluster}` : ''}`,
+      () => withClusterHint(api.post<App>('/api/apps', cluster ? { name, cluster } : { name })));
     if (ctx.json) ctx.printJson(app);
     else ctx.out(`${app.url} | ${app.gitUrl}`);
     if (ctx.flag('no-remote')) return;
@@ -75,7 +84,7 @@ async function getApp(ctx: Context): Promise<App> {
 const info: Command = {
   name: 'apps:info',
   aliases: ['info'],
-  summary: 'Show an app: URLs, release, formation and processes',
+  summary: 'Show an app: URLs, release, formation, cluster and processes',
   app: true,
   json: true,
   examples: ['scalarium apps:info', 'scalarium info --app shop --json'],
@@ -91,6 +100,7 @@ const info: Command = {
       ['Git URL', app.gitUrl ?? ''],
       ['Release', release],
       ['Formation', formatFormation(app.formation)],
+      ['Cluster', app.cluster || '-'],
       ['Created', formatTime(app.createdAt)],
     ]));
     const processes = app.processes ?? [];
