@@ -24,10 +24,13 @@ import { PushSessions } from './git/push-sessions.ts';
 import { repoStore, DEFAULT_CLUSTER } from './core/app-service.ts';
 import { syncInstances } from './agent/instance-sync.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
-import { ensureCluster, findInstance } from './db/instances.ts';
+import { ensureCluster, findInstance, listClusters } from './db/instances.ts';
+import { reconcileCluster } from './core/cluster-service.ts';
 import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
 import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
+
+const CLUSTER_RECONCILE_MS = Number(process.env.SCALARIUM_RECONCILE_INTERVAL ?? 15) * 1000;
 
 export interface RunningServer {
   scalarium: Scalarium;
@@ -81,8 +84,20 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     })().catch((error: Error) => log(`instance ${peer.instanceId}: ${error.message}`));
   });
 
+  // The local cluster is ready before the server says so; other clusters converge in the background.
   const cluster = await ensureCluster(db, DEFAULT_CLUSTER, 'local');
   await scalarium.provider(cluster.provider).ensureInstances(cluster);
+  const reconcileClusters = async () => {
+    for (const other of await listClusters(db)) {
+      if (scalarium.providers.has(other.provider)) await reconcileCluster(scalarium, other);
+      else log(`cluster ${other.name}: no provider "${other.provider}" is loaded`);
+    }
+  };
+  void reconcileClusters();
+  // Desired against actual, again and again: dead agents are restarted, lost instances replaced.
+  const loop = setInterval(() => void reconcileClusters().catch(() => {}), CLUSTER_RECONCILE_MS);
+  loop.unref();
+  scalarium.onClose(() => clearInterval(loop));
   const router = hub.connectedPeers('router')[0];
   log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
   await reconcileAll(scalarium);

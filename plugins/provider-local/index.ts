@@ -99,6 +99,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
           await insertInstance(scalarium.db, { id, clusterId: cluster.id, role, token: crypto.randomBytes(32).toString('hex') });
         }
         let pid = safeRunningPid(instanceDir(scalarium, id));
+        if (pid && scalarium.hub.peer(id)) return; // running and connected: nothing to do
         if (pid) {
           scalarium.say(`adopting ${id} (pid ${pid})`);
         } else {

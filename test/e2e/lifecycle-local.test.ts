@@ -25,15 +25,21 @@ async function events(): Promise<EventRun[]> {
   return (await server.api('GET', '/api/clusters/local/events?limit=1000')).body;
 }
 
-/** Membership changes settle asynchronously (setup → configure → deploy): wait for every run to end. */
-async function settledEvents(): Promise<EventRun[]> {
+/**
+ * Membership changes settle asynchronously (setup → configure → deploy): wait until the runs that
+ * must come have come, and none is still running.
+ */
+async function settledEvents(done: (runs: EventRun[]) => boolean): Promise<EventRun[]> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const runs = await events();
-    if (!runs.some((r) => r.status === 'running') || Date.now() > deadline) return runs;
+    if ((done(runs) && !runs.some((r) => r.status === 'running')) || Date.now() > deadline) return runs;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+const configuredAfter = (id: number, instances: string[]) => (runs: EventRun[]) =>
+  instances.every((i) => runs.some((r) => r.id > id && r.event === 'configure' && r.instanceId === i));
 
 test.serial('scale the app role out and back in, with lifecycle events and no failed request', async (t) => {
   const repo = await createAppRepo('hooked');
@@ -56,7 +62,7 @@ test.serial('scale the app role out and back in, with lifecycle events and no fa
   const cluster = (await server.api('GET', '/api/clusters/local')).body;
   const appInstances = cluster.instances.filter((i: { role: string; state: string }) => i.role === 'app' && i.state === 'online');
   t.is(appInstances.length, 3, JSON.stringify(cluster.instances));
-  runs = (await settledEvents()).filter((r) => r.id > before);
+  runs = (await settledEvents(configuredAfter(before, ['local-app-1', 'local-app-2', 'local-app-3']))).filter((r) => r.id > before);
   const setups = runs.filter((r) => r.event === 'setup');
   t.deepEqual(setups.map((r) => r.instanceId).sort(), ['local-app-2', 'local-app-3']);
   const lastConfigure = new Map<string, EventRun>();
@@ -84,7 +90,7 @@ test.serial('scale the app role out and back in, with lifecycle events and no fa
   t.true(ps.every((p) => p.instance === 'local-app-1' && p.state === 'ready'), JSON.stringify(ps));
   const after = (await server.api('GET', '/api/clusters/local')).body;
   t.deepEqual(after.instances.filter((i: { state: string }) => i.state === 'stopped').map((i: { id: string }) => i.id).sort(), ['local-app-2', 'local-app-3']);
-  runs = (await settledEvents()).filter((r) => r.id > beforeIn);
+  runs = (await settledEvents((all) => all.filter((r) => r.id > beforeIn && r.event === 'shutdown').length === 2 && configuredAfter(beforeIn, ['local-app-1'])(all))).filter((r) => r.id > beforeIn);
   t.deepEqual(runs.filter((r) => r.event === 'shutdown').map((r) => r.instanceId).sort(), ['local-app-2', 'local-app-3']);
   const finalConfigure = runs.filter((r) => r.event === 'configure' && r.instanceId === 'local-app-1')[0];
   t.regex(finalConfigure?.output ?? '', /configure hook on hooked: 1 app instance\(s\)/);
