@@ -10,6 +10,8 @@ import { authedGitUrl, createAppRepo } from './helpers/app-repo.ts';
 import { openDatabase } from '../server/db/knex.ts';
 import { appendAudit } from '../server/db/audit.ts';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: TestServer;
@@ -83,6 +85,10 @@ test('the admin sets a password through the first-start link, logs in with it, a
     name: 'node-hello', version: '1.0.0', private: true, type: 'commonjs',
     scripts: { start: 'node server.js', build: `node -e "console.log('<img src=x onerror=alert(1)>' + '<script>alert(2)</' + 'script>')"` },
   }, null, 2));
+  // …and whose deploy hook prints markup into the lifecycle event output on the cluster page.
+  fs.mkdirSync(path.join(repo.dir, '.scalarium', 'hooks'), { recursive: true });
+  repo.write('.scalarium/hooks/deploy', `#!/bin/sh\ncat >/dev/null\necho '${hostile.replace(/'/g, "'\\''")}'\n`);
+  fs.chmodSync(path.join(repo.dir, '.scalarium', 'hooks', 'deploy'), 0o755);
   await repo.commit('hostile build output');
   const pushed = await repo.push(authedGitUrl(server.url, 'buildlog', server.token));
   t.is(pushed.code, 0, pushed.output);
@@ -136,6 +142,27 @@ test('the admin sets a password through the first-start link, logs in with it, a
   const log = await page.textContent('pre.log');
   t.true(log!.includes('<img src=x onerror=alert(1)><script>alert(2)</script>'), 'the build output is shown as text');
   await assertInert(t, page, 'build log');
+
+  // One-click deploys: a hostile archive URL comes back as the error and in the form, inert; the
+  // latest-commit button deploys.
+  const archiveForm = page.locator('form:has(input[name=archive])');
+  await archiveForm.evaluate((form: HTMLFormElement) => { form.noValidate = true; });
+  await archiveForm.locator('input[name=archive]').fill(`http://127.0.0.1:1/${shortHostile}`);
+  const [badArchive] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), archiveForm.locator('button').click()]);
+  t.is(badArchive.status(), 422);
+  t.regex(await page.textContent('.flash.error') ?? '', /could not download/);
+  t.is(await page.inputValue('input[name=archive]'), `http://127.0.0.1:1/${shortHostile}`);
+  await assertInert(t, page, 'deploy error');
+  await Promise.all([page.waitForURL(/notice=Deployed/), page.click('text=Deploy latest commit')]);
+  t.is(await page.locator('.flash.notice').textContent(), 'Deployed v2');
+
+  // The cluster page: the hook's output (shown when the run's details are opened) is text.
+  await page.click('dd a[href="/clusters/local"]');
+  await page.waitForURL(/\/clusters\/local$/);
+  const run = page.locator('table.events tr', { hasText: 'buildlog' }).first();
+  await run.locator('summary').click();
+  t.true((await run.locator('pre.log').textContent())!.includes(`[buildlog] ${hostile}`), 'the hook output is shown as text');
+  await assertInert(t, page, 'lifecycle event output');
 
   // Users: the email, a notice, and a failed form that keeps (and quotes) what was typed.
   await page.goto(`${server.url}/users?notice=${encodeURIComponent(hostile)}`);

@@ -204,8 +204,8 @@ test('cross-origin posts are refused even with the right csrf token', async (t) 
 test('there is no state change on GET', async (t) => {
   const app = await createApp();
   const { cookie } = await login();
-  for (const path of ['rollback', 'restart', 'scale', 'config', 'config/unset']) {
-    const res = await get(`/apps/${app}/${path}?csrf=x&key=A&value=b&version=1`, cookie);
+  for (const path of ['rollback', 'restart', 'scale', 'config', 'config/unset', 'deploy']) {
+    const res = await get(`/apps/${app}/${path}?csrf=x&key=A&value=b&version=1&commit=main`, cookie);
     t.true(res.status === 404 || res.status === 405, `${path}: ${res.status}`);
   }
   t.is((await get('/logout', cookie)).status >= 400, true);
@@ -596,12 +596,13 @@ test('a viewer sees no config values and no action forms, and the handlers refus
   t.false(html.includes('do-not-show-me'));
   t.false(html.includes('SECRET_VALUE'));
   t.false(html.includes('Config vars'));
-  for (const action of ['rollback', 'restart', 'scale', 'config']) t.false(html.includes(`/apps/${app}/${action}"`), action);
+  for (const action of ['rollback', 'restart', 'scale', 'config', 'deploy']) t.false(html.includes(`/apps/${app}/${action}"`), action);
   t.false(html.includes('name="version"'));
   const csrf = await viewer.browser.csrf('/');
   t.is((await viewer.browser.post(`/apps/${app}/rollback`, { csrf, version: '1' })).status, 403);
   t.is((await viewer.browser.post(`/apps/${app}/config`, { csrf, key: 'SECRET_VALUE', value: 'x' })).status, 403);
   t.is((await viewer.browser.post(`/apps/${app}/restart`, { csrf })).status, 403);
+  t.is((await viewer.browser.post(`/apps/${app}/deploy`, { csrf, release: '1' })).status, 403);
   t.is((await viewer.browser.post(`/apps/${app}/scale`, { csrf, type: 'web', count: '0' })).status, 403);
   t.is((await server.api('GET', `/api/apps/${app}/config`)).body.SECRET_VALUE, 'do-not-show-me');
   t.is((await server.api('GET', `/api/apps/${app}/releases`)).body[0].description.startsWith('Rollback'), false);
@@ -611,6 +612,7 @@ test('a viewer sees no config values and no action forms, and the handlers refus
   const depHtml = await (await deployer.browser.get(`/apps/${app}`)).text();
   t.true(depHtml.includes(`/apps/${app}/rollback"`));
   t.true(depHtml.includes(`/apps/${app}/restart"`));
+  t.true(depHtml.includes(`/apps/${app}/deploy"`));
   t.false(depHtml.includes(`/apps/${app}/scale"`), 'scaling needs a manager');
   t.false(depHtml.includes('do-not-show-me'), 'config needs a manager');
   const depCsrf = await deployer.browser.csrf('/');
@@ -816,11 +818,267 @@ test('account page: SSH keys are added and removed; private keys are refused and
 
 test('there is no state change on GET for the new pages either', async (t) => {
   const admin = await adminBrowser();
-  for (const path of ['/users/admin/disable', '/users/admin/delete', '/users/admin/invite', '/account/tokens', '/account/tokens/initial/revoke', '/account/keys', '/account/keys/remove']) {
+  for (const path of ['/users/admin/disable', '/users/admin/delete', '/users/admin/invite', '/account/tokens', '/account/tokens/initial/revoke', '/account/keys', '/account/keys/remove', '/clusters/local/scale', '/clusters/local/destroy']) {
     const res = await admin.get(`${path}?name=x&csrf=x`);
     t.true(res.status === 404 || res.status === 405, `${path}: ${res.status}`);
   }
   const users = (await server.api('GET', '/api/users')).body as Array<{ name: string; disabled: boolean }>;
   t.false(users.find((u) => u.name === 'admin')!.disabled);
   t.is((await server.api('GET', '/api/whoami')).status, 200);
+  t.is((await server.api('GET', '/api/clusters/local')).status, 200);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Clusters and one-click deploys.
+
+interface ClusterJson {
+  name: string; provider: string; roles: Array<{ name: string; count: number }>;
+  instances: Array<{ id: string; role: string; state: string }>; apps: string[];
+}
+
+async function apiCluster(name: string): Promise<ClusterJson> {
+  return (await server.api('GET', `/api/clusters/${name}`)).body;
+}
+
+const roleCounts = (cluster: ClusterJson) => Object.fromEntries(cluster.roles.map((r) => [r.name, r.count]));
+/** Instances of a role that are neither stopped nor failed (the local cluster's default roles have no stored count). */
+const live = (cluster: ClusterJson, role: string) => cluster.instances.filter((i) => i.role === role && i.state !== 'stopped' && i.state !== 'failed').length;
+
+// Serial, so that it runs before the concurrent tests: no app is being deployed while instances come and go.
+test.serial('the clusters list and the local cluster page; scaling a role needs the csrf token and works', async (t) => {
+  const admin = await adminBrowser();
+  const list = await admin.get('/clusters');
+  t.is(list.status, 200);
+  const listHtml = await list.text();
+  t.true(listHtml.includes('<a href="/clusters">Clusters</a>'), 'the nav entry');
+  t.true(listHtml.includes('<a href="/clusters/local">local</a>'));
+  t.regex(listHtml, /<td>local<\/td>/, 'the provider');
+  t.regex(listHtml, /app <span class="muted">1\/1 online<\/span>/);
+  t.regex(listHtml, /router <span class="muted">\d\/1 online<\/span>/);
+  t.regex(listHtml, /<span class="state state-online">\d+ online<\/span>/);
+  t.regex(listHtml, /<h2>New cluster<\/h2>/);
+  t.regex(listHtml, /<option value="local" selected>local<\/option>/);
+  t.regex(listHtml, /AWS credential chain/);
+  t.false(listHtml.includes('secretAccessKey"'), 'no credential fields');
+
+  const page = await admin.get('/clusters/local');
+  t.is(page.status, 200);
+  const html = await page.text();
+  t.true(html.includes('<td><code>local-app-1</code></td>'));
+  t.true(html.includes('<td><code>local-router-1</code></td>'));
+  t.regex(html, /<td><span class="state state-online">online<\/span><\/td>/);
+  t.regex(html, /<td><code>127\.0\.0\.1<\/code><\/td>/, 'the address');
+  t.regex(html, /<td>yes<\/td>/, 'connected');
+  t.notRegex(html, /Credentials/, 'a local cluster has none');
+  t.regex(html, /<h2>Lifecycle events<\/h2>/);
+  t.regex(html, /<td>setup<\/td>\s*<td class="nowrap"><code>local-app-1<\/code><\/td>/, 'the setup of the first app instance');
+  t.false(html.includes('/clusters/local/destroy'), 'the local cluster cannot be destroyed');
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  t.true(html.includes('action="/clusters/local/scale"'));
+
+  // No csrf token, a wrong one, a bad count, a bad role name: nothing changes.
+  t.is((await admin.post('/clusters/local/scale', { role: 'app', count: '2' })).status, 403);
+  t.is((await admin.post('/clusters/local/scale', { csrf: `${csrf.slice(0, -2)}xx`, role: 'app', count: '2' })).status, 403);
+  const badCount = await admin.post('/clusters/local/scale', { csrf, role: 'app', count: 'lots' });
+  t.is(badCount.status, 400);
+  t.regex(await badCount.text(), /whole number of instances/);
+  const badRole = await admin.post('/clusters/local/scale', { csrf, role: 'Not<b>Valid</b>', count: '1' });
+  t.is(badRole.status, 400);
+  const badRoleHtml = await badRole.text();
+  t.regex(badRoleHtml, /is not a valid role name/);
+  t.false(badRoleHtml.includes('<b>Valid'));
+  t.is(live(await apiCluster('local'), 'app'), 1);
+
+  // Out to two app instances (the answer comes once the new one is online) and back to one.
+  const out = await admin.post('/clusters/local/scale', { csrf, role: 'app', count: '2' });
+  t.is(out.status, 303);
+  t.is(out.headers.get('location'), `/clusters/local?notice=${encodeURIComponent('Scaled app to 2')}`);
+  let cluster = await apiCluster('local');
+  t.like(roleCounts(cluster), { app: 2 });
+  t.is(cluster.instances.find((i) => i.id === 'local-app-2')?.state, 'online', JSON.stringify(cluster.instances));
+  const scaledHtml = await (await admin.get(out.headers.get('location')!)).text();
+  t.regex(scaledHtml, /Scaled app to 2/);
+  t.regex(scaledHtml, /<td>setup<\/td>\s*<td class="nowrap"><code>local-app-2<\/code><\/td>/);
+  t.regex(scaledHtml, /<td>configure<\/td>\s*<td class="nowrap"><code>local-app-1<\/code><\/td>/, 'membership changed: configure ran');
+
+  const back = await admin.post('/clusters/local/scale', { csrf, role: 'app', count: '1' });
+  t.is(back.status, 303);
+  cluster = await apiCluster('local');
+  t.like(roleCounts(cluster), { app: 1 });
+  t.is(cluster.instances.find((i) => i.id === 'local-app-2')?.state, 'stopped');
+  t.is(cluster.instances.find((i) => i.id === 'local-app-1')?.state, 'online');
+  const backHtml = await (await admin.get('/clusters/local')).text();
+  t.regex(backHtml, /<td>shutdown<\/td>\s*<td class="nowrap"><code>local-app-2<\/code><\/td>/);
+  t.regex(backHtml, /<td><span class="state state-stopped">stopped<\/span><\/td>/);
+  t.true((await auditRows({ actor: 'admin', action: 'cluster.scale' })).length >= 2);
+
+  const missing = await admin.get('/clusters/no-such-cluster');
+  t.is(missing.status, 404);
+  t.regex(await missing.text(), /No cluster named/);
+});
+
+test('admins create a cluster from the form and destroy it by typing its name', async (t) => {
+  const admin = await adminBrowser();
+  const csrf = await admin.csrf('/clusters');
+  const name = uniqueName('cl');
+  // An ec2 cluster needs a region and an image; the form keeps what was typed.
+  const noRegion = await admin.post('/clusters', { csrf, name, provider: 'ec2', region: '', image: '', instanceType: 't3.small', app: '1', router: '1' });
+  t.is(noRegion.status, 400);
+  const noRegionHtml = await noRegion.text();
+  // (Without the ec2 provider plugin loaded, the provider itself is refused.)
+  t.regex(noRegionHtml, /needs a region and an image|no provider &quot;ec2&quot; is loaded/);
+  t.true(noRegionHtml.includes(`value="${name}"`));
+  t.true(noRegionHtml.includes('value="t3.small"'));
+  const badEndpoint = await admin.post('/clusters', { csrf, name, provider: 'local', endpoint: 'ftp://x.example', app: '0', router: '0' });
+  t.is(badEndpoint.status, 400);
+  t.regex(await badEndpoint.text(), /endpoint must be an http\(s\) URL/);
+  const badProvider = await admin.post('/clusters', { csrf, name, provider: '<i>nope</i>', app: '0', router: '0' });
+  t.is(badProvider.status, 400);
+  t.false((await badProvider.text()).includes('<i>nope'));
+  t.is((await admin.post('/clusters', { name, provider: 'local', app: '0', router: '0' })).status, 403, 'no csrf token');
+  t.is((await server.api('GET', `/api/clusters/${name}`)).status, 404);
+
+  // No instances: nothing is launched.
+  const created = await admin.post('/clusters', { csrf, name, provider: 'local', endpoint: 'https://ec2.example:8773', instanceType: 't3.small', app: '0', router: '0' });
+  t.is(created.status, 303);
+  t.regex(decodeURIComponent(created.headers.get('location')!), new RegExp(`^/clusters/${name}\\?notice=Created cluster ${name}`));
+  t.deepEqual(roleCounts(await apiCluster(name)), { app: 0, router: 0 });
+  const page = await (await admin.get(`/clusters/${name}`)).text();
+  t.regex(page, /<dt>Endpoint<\/dt><dd><code>https:\/\/ec2\.example:8773<\/code><\/dd>/);
+  t.regex(page, /<dt>Instance type<\/dt><dd><code>t3\.small<\/code><\/dd>/);
+  t.regex(page, /No instances\./);
+  t.regex(page, /No lifecycle events have run yet/);
+  t.true(page.includes(`action="/clusters/${name}/destroy"`));
+  t.true((await (await admin.get('/clusters')).text()).includes(`<a href="/clusters/${name}">${name}</a>`));
+  t.is((await admin.post('/clusters', { csrf, name, provider: 'local', app: '0', router: '0' })).status, 400, 'the name is taken');
+
+  const wrong = await admin.post(`/clusters/${name}/destroy`, { csrf, confirm: 'local' });
+  t.is(wrong.status, 400);
+  t.regex(await wrong.text(), /to confirm/);
+  t.is((await admin.post(`/clusters/${name}/destroy`, { confirm: name })).status, 403, 'no csrf token');
+  t.is((await server.api('GET', `/api/clusters/${name}`)).status, 200);
+  t.is((await admin.post('/clusters/local/destroy', { csrf, confirm: 'local' })).status, 400, 'never the local cluster');
+  const destroyed = await admin.post(`/clusters/${name}/destroy`, { csrf, confirm: name });
+  t.is(destroyed.status, 303);
+  t.is(destroyed.headers.get('location'), `/clusters?notice=${encodeURIComponent(`Destroyed cluster ${name}`)}`);
+  t.is((await server.api('GET', `/api/clusters/${name}`)).status, 404);
+  const rows = await auditRows({ actor: 'admin' });
+  t.true(rows.some((r) => r.action === 'cluster.create' && r.target === name));
+  t.true(rows.some((r) => r.action === 'cluster.destroy' && r.target === name));
+});
+
+test('a user without grants sees no clusters; a cluster viewer sees it but may not scale or destroy it', async (t) => {
+  const { name, browser } = await newUser('nocluster');
+  const list = await browser.get('/clusters');
+  t.is(list.status, 200);
+  const html = await list.text();
+  t.true(html.includes('<a href="/clusters">Clusters</a>'));
+  t.false(html.includes('href="/clusters/local"'));
+  t.regex(html, /No clusters you may see/);
+  t.false(html.includes('New cluster'), 'only admins create clusters');
+  const page = await browser.get('/clusters/local');
+  t.is(page.status, 404);
+  t.regex(await page.text(), /No cluster named/);
+  const csrf = await browser.csrf('/clusters');
+  t.is((await browser.post('/clusters/local/scale', { csrf, role: 'app', count: '3' })).status, 404);
+  t.is((await browser.post('/clusters/local/destroy', { csrf, confirm: 'local' })).status, 404);
+  t.is((await browser.post('/clusters', { csrf, name: uniqueName('mine'), provider: 'local', app: '0', router: '0' })).status, 403);
+
+  t.is((await server.api('POST', '/api/access', { user: name, cluster: 'local', role: 'viewer' })).status, 201);
+  const granted = await (await browser.get('/clusters')).text();
+  t.true(granted.includes('<a href="/clusters/local">local</a>'));
+  const viewerPage = await browser.get('/clusters/local');
+  t.is(viewerPage.status, 200);
+  const viewerHtml = await viewerPage.text();
+  t.regex(viewerHtml, /local-app-1/);
+  t.false(viewerHtml.includes('/clusters/local/scale'), 'no scale form for a viewer');
+  t.is((await browser.post('/clusters/local/scale', { csrf, role: 'app', count: '3' })).status, 403);
+  t.is((await browser.post('/clusters/local/destroy', { csrf, confirm: 'local' })).status, 403);
+  t.is(live(await apiCluster('local'), 'app'), 1);
+  const denied = await auditRows({ actor: name, outcome: 'denied' });
+  t.true(denied.some((r) => r.action === 'POST /clusters/local/scale'));
+});
+
+/** The hooked fixture with a deploy hook that prints markup, to see it rendered as text. */
+const HOSTILE_HOOK = `#!/bin/sh
+cat >/dev/null
+echo '<script>alert("hook")</script><img src=x onerror=alert(1)> & done'
+`;
+
+test('the deploy buttons: latest commit, a commit, a release; the app shows its cluster; hook output is escaped', async (t) => {
+  const app = await createApp();
+  const repo = await createAppRepo('hooked');
+  t.teardown(() => repo.cleanup());
+  repo.write('.scalarium/hooks/deploy', HOSTILE_HOOK);
+  const commit = await repo.commit('a deploy hook that prints markup');
+  const push = await repo.push(authedGitUrl(server.url, app, server.token));
+  t.is(push.code, 0, push.output);
+
+  const admin = await adminBrowser();
+  const home = await (await admin.get('/')).text();
+  t.regex(home, new RegExp(`<a href="/apps/${app}">${app}</a></td>\\s*<td><a href="/clusters/local">local</a></td>`), 'the app list shows the cluster');
+  const html = await (await admin.get(`/apps/${app}`)).text();
+  t.true(html.includes('<dt>Cluster</dt><dd><a href="/clusters/local">local</a></dd>'));
+  t.regex(html, /<h2>Deploy<\/h2>/);
+  t.true(html.includes('<input type="hidden" name="commit" value="main">'));
+  t.regex(html, /<option value="1">v1 — [^<]*\(current\)<\/option>/);
+  t.true(html.includes('name="archive"'));
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+
+  t.is((await admin.post(`/apps/${app}/deploy`, { commit: 'main' })).status, 403, 'no csrf token');
+  const latest = await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'main' });
+  t.is(latest.status, 303);
+  t.is(latest.headers.get('location'), `/apps/${app}?notice=${encodeURIComponent('Deployed v2')}`);
+  let releases = (await server.api('GET', `/api/apps/${app}/releases`)).body as Array<{ version: number; commit: string }>;
+  t.is(releases[0]!.version, 2);
+  t.is(releases[0]!.commit, commit);
+
+  const badRef = await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'HEAD~1; rm' });
+  t.is(badRef.status, 400);
+  const badRefHtml = await badRef.text();
+  t.regex(badRefHtml, /commit must be a commit id/);
+  t.true(badRefHtml.includes('value="HEAD~1; rm"'), 'the form keeps what was typed');
+  const unknown = await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'deadbeefcafe' });
+  t.is(unknown.status, 400);
+  t.regex(await unknown.text(), /has no commit deadbeefcafe/);
+
+  const again = await admin.post(`/apps/${app}/deploy`, { csrf, release: '1' });
+  t.is(again.status, 303);
+  t.is(decodeURIComponent(again.headers.get('location')!), `/apps/${app}?notice=Deployed v3 (release v1 again)`);
+  releases = (await server.api('GET', `/api/apps/${app}/releases`)).body;
+  t.is(releases[0]!.version, 3);
+  t.is((await admin.post(`/apps/${app}/deploy`, { csrf, release: '99' })).status, 404);
+
+  // The app's deploy hook ran on each deploy; its output is text on the cluster page.
+  const clusterHtml = await (await admin.get('/clusters/local')).text();
+  t.true(clusterHtml.includes(`<a href="/apps/${app}">${app}</a>`), 'the app is listed on its cluster');
+  t.true(clusterHtml.includes(`<pre class="log">[${app}] &lt;script&gt;alert(&quot;hook&quot;)&lt;/script&gt;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt; &amp; done`));
+  t.false(clusterHtml.includes('<script>alert("hook")'));
+  t.false(clusterHtml.includes('<img src=x'));
+  t.regex(clusterHtml, new RegExp(`<td>deploy</td>\\s*<td class="nowrap"><code>local-app-1</code></td>\\s*<td>${app}</td>\\s*<td><span class="state state-succeeded">succeeded</span>`));
+});
+
+test('deploys from a bad archive URL, or before any push, re-render the app page with the error', async (t) => {
+  const app = await createApp();
+  const admin = await adminBrowser();
+  const csrf = await admin.csrf(`/apps/${app}`);
+  const unreachable = await admin.post(`/apps/${app}/deploy`, { csrf, archive: 'http://127.0.0.1:1/app.tar.gz' });
+  t.is(unreachable.status, 422);
+  const html = await unreachable.text();
+  t.regex(html, /could not download http:\/\/127\.0\.0\.1:1\/app\.tar\.gz/);
+  t.true(html.includes('value="http://127.0.0.1:1/app.tar.gz"'), 'the URL is kept');
+  t.regex(html, /<h1>ui-app-/, 'the app page');
+  const notFound = await admin.post(`/apps/${app}/deploy`, { csrf, archive: `${server.url}/assets/no-such.tar.gz` });
+  t.is(notFound.status, 422);
+  t.regex(await notFound.text(), /HTTP 404/);
+  const notHttp = await admin.post(`/apps/${app}/deploy`, { csrf, archive: 'file:///etc/passwd' });
+  t.is(notHttp.status, 400);
+  t.regex(await notHttp.text(), /archive must be an http\(s\) URL/);
+  const hostileUrl = await admin.post(`/apps/${app}/deploy`, { csrf, archive: 'http://127.0.0.1:1/"><script>alert(1)</script>' });
+  t.true(hostileUrl.status >= 400);
+  t.false((await hostileUrl.text()).includes('<script>alert(1)'));
+  const noPush = await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'main' });
+  t.is(noPush.status, 400);
+  t.regex(await noPush.text(), /push first/);
+  t.deepEqual((await server.api('GET', `/api/apps/${app}/releases`)).body, []);
 });

@@ -1,4 +1,4 @@
-// The app page's forms: rollback, config set/unset, scale, restart. POST only; each checks the
+// The app page's forms: deploy, rollback, config set/unset, scale, restart. POST only; each checks the
 // session, origin and CSRF token, asks the authorize hook, calls the shared app service, then
 // redirects back (303) with a notice — or re-renders the page with the error and its status.
 import type Router from '@koa/router';
@@ -8,6 +8,7 @@ import type { Principal } from '../../db/identity.ts';
 import { ScalariumError } from '../../core/errors.ts';
 import { isValidProcessType } from '../../core/names.ts';
 import { requireApp, restart, rollback, scale, setConfig } from '../../core/app-service.ts';
+import { deployApp, type DeployRequest } from '../../core/deploy-service.ts';
 import { authorizeApp } from './authorize.ts';
 import { readCheckedForm } from './csrf.ts';
 import { renderAppPage, type PageMessages } from './app-page.ts';
@@ -42,7 +43,19 @@ function formationChange(form: Form): Record<string, number> {
   return { [type]: count };
 }
 
+/** The deploy forms, like POST /api/apps/:app/deploy: an archive URL, a release, or a commit (default main). */
+function deployRequest(form: Form): DeployRequest {
+  if (form.archive !== undefined) return { kind: 'archive', url: form.archive.trim() };
+  if (form.release !== undefined) return { kind: 'release', version: form.release };
+  return { kind: 'commit', ref: (form.commit ?? '').trim() || 'main' };
+}
+
 export function appActionRoutes(scalarium: Scalarium, router: Router): void {
+  post(scalarium, router, 'deploy', 'deploy', async (app, form, principal) => {
+    const request = deployRequest(form);
+    const release = await deployApp(scalarium, principal, app, request);
+    return `Deployed v${release.version}${request.kind === 'release' ? ` (release v${String(request.version).slice(0, 10)} again)` : ''}`;
+  }, (form) => ({ deployForm: { commit: form.commit === 'main' ? undefined : form.commit, archive: form.archive } }));
   post(scalarium, router, 'rollback', 'deploy', async (app, form, principal) => {
     const release = await rollback(scalarium, principal, app, form.version);
     const target = /v(\d+)$/.exec(release.description)?.[1] ?? '?';

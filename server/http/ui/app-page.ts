@@ -1,6 +1,7 @@
-// GET /apps/:app : everything about one app on one page — URLs, formation and processes, releases
-// (with rollback), config vars (for those who may configure), the last build log, deployments. Each
-// form appears only to those whose role allows its action.
+// GET /apps/:app : everything about one app on one page — URLs, its cluster, one-click deploys (latest
+// or a chosen commit, a release, an archive URL), formation and processes, releases (with rollback),
+// config vars (for those who may configure), the last build log, deployments. Each form appears only
+// to those whose role allows its action.
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
@@ -10,7 +11,7 @@ import { listDeployments } from '../../db/deployments.ts';
 import { listProcesses } from '../../db/processes.ts';
 import { listReleases } from '../../db/releases.ts';
 import { appJson, processesJson, releaseJson } from '../api/present.ts';
-import { authorizeApp, mayOnApp } from './authorize.ts';
+import { authorizeApp, mayOnApp, mayOnCluster } from './authorize.ts';
 import { lastBuildLog } from './build-log.ts';
 import { requireSession, type UiSession } from './session.ts';
 import { flash, view } from './view.ts';
@@ -20,6 +21,8 @@ export interface PageMessages {
   error?: { message: string; hint?: string };
   /** What the user typed into the config form, kept when it failed. */
   configForm?: { key: string; value: string };
+  /** What the user typed into a deploy form (commit id or archive URL), kept when it failed. */
+  deployForm?: { commit?: string; archive?: string };
 }
 
 export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, session: UiSession, name: string, messages: PageMessages = {}): Promise<void> {
@@ -34,9 +37,12 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
   };
   const canConfigure = await mayOnApp(scalarium, session.principal, 'configure', app.name);
   const config = canConfigure ? Object.entries(await getConfig(scalarium.db, app.id)).map(([key, value]) => ({ key, value })) : undefined;
+  // A link to the cluster only for those who may open its page.
+  const clusterLink = summary.cluster !== null && (await mayOnCluster(scalarium, session.principal, 'read', summary.cluster));
   view(scalarium, ctx, 'app', {
     title: app.name,
     app: summary,
+    clusterLink,
     formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),
     processes: processesJson(await listProcesses(scalarium.db, { appId: app.id })),
     releases: releases.map((r) => releaseJson(r, current)),

@@ -1,9 +1,10 @@
-// GET / : the apps the user may read, with their current release and URL.
+// GET / : the apps the user may read, with their cluster (linked when the user may read it), current
+// release and URL.
 import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { listApps } from '../../db/apps.ts';
 import { appJson } from '../api/present.ts';
-import { mayOnApp } from './authorize.ts';
+import { mayOnApp, mayOnCluster } from './authorize.ts';
 import { requireSession } from './session.ts';
 import { view } from './view.ts';
 
@@ -12,8 +13,16 @@ export function appsPageRoutes(scalarium: Scalarium, router: Router): void {
     const session = await requireSession(scalarium, ctx);
     if (!session) return;
     const apps = [];
+    const readableClusters = new Map<string, boolean>();
     for (const app of await listApps(scalarium.db)) {
-      if (await mayOnApp(scalarium, session.principal, 'read', app.name)) apps.push(await appJson(scalarium, app));
+      if (!(await mayOnApp(scalarium, session.principal, 'read', app.name))) continue;
+      const json = await appJson(scalarium, app);
+      let clusterLink = false;
+      if (json.cluster !== null) {
+        if (!readableClusters.has(json.cluster)) readableClusters.set(json.cluster, await mayOnCluster(scalarium, session.principal, 'read', json.cluster));
+        clusterLink = readableClusters.get(json.cluster)!;
+      }
+      apps.push({ ...json, clusterLink });
     }
     view(scalarium, ctx, 'apps', { title: 'Apps', apps }, session);
   });

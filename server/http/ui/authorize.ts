@@ -1,5 +1,5 @@
-// The UI asks the same authorize hook as the API, per app and action; denials are audited. As in the
-// API, an app the user may not even read is "not found" (its existence is private).
+// The UI asks the same authorize hook as the API, per app or cluster and action; denials are audited.
+// As in the API, an app or cluster the user may not even read is "not found" (its existence is private).
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import type { Action, Resource } from '../../core/types.ts';
@@ -22,6 +22,18 @@ export async function authorizeApp(scalarium: Scalarium, ctx: Koa.Context, princ
   await deny(scalarium, ctx, principal, app);
   if (action !== 'read' && (await mayOnApp(scalarium, principal, 'read', app))) throw new ScalariumError('forbidden');
   throw new ScalariumError('app_not_found', { app: app.slice(0, 64) });
+}
+
+export async function mayOnCluster(scalarium: Scalarium, principal: Principal, action: Action, cluster: string): Promise<boolean> {
+  return Boolean(await scalarium.hooks.authorize.promise(principal, action, { kind: 'cluster', name: cluster }));
+}
+
+/** Like authorizeApp: a cluster the user may not read does not exist for them. */
+export async function authorizeCluster(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: Action, cluster: string): Promise<void> {
+  if (await mayOnCluster(scalarium, principal, action, cluster)) return;
+  await deny(scalarium, ctx, principal, cluster);
+  if (action !== 'read' && (await mayOnCluster(scalarium, principal, 'read', cluster))) throw new ScalariumError('forbidden');
+  throw new ScalariumError('cluster_not_found', { cluster: cluster.slice(0, 64) });
 }
 
 /** Server-wide actions: 'admin' (users, audit log) and 'self' (one's own tokens and keys). */

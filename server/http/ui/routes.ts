@@ -15,6 +15,7 @@ import { inviteRoutes } from './invite.ts';
 import { usersPageRoutes } from './users-page.ts';
 import { auditPageRoutes } from './audit-page.ts';
 import { accountPageRoutes } from './account-page.ts';
+import { clustersPageRoutes } from './clusters-page.ts';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -41,6 +42,7 @@ export function uiRoutes(scalarium: Scalarium, router: Router): void {
   appsPageRoutes(scalarium, router);
   appPageRoutes(scalarium, router);
   appActionRoutes(scalarium, router);
+  clustersPageRoutes(scalarium, router);
   inviteRoutes(scalarium, router);
   usersPageRoutes(scalarium, router);
   auditPageRoutes(scalarium, router);

@@ -11,10 +11,12 @@ export function view(scalarium: Scalarium, ctx: Koa.Context, page: string, conte
   ctx.body = renderPage(page, { ...context, user: session ? { name: session.principal.user.name } : undefined, csrf: session?.csrf, nav });
 }
 
-/** Users and Audit only for admins (the pages check again); everyone has an account page. */
+/** Users and Audit only for admins (the pages check again); everyone has clusters (those they may
+ * read) and an account page. */
 function navItems(session: UiSession): Array<{ href: string; label: string }> {
   return [
     { href: '/', label: 'Apps' },
+    { href: '/clusters', label: 'Clusters' },
     ...(session.admin ? [{ href: '/users', label: 'Users' }, { href: '/audit', label: 'Audit' }] : []),
     { href: '/account', label: 'Account' },
   ];
