@@ -13,7 +13,7 @@ import {
   insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
 } from '../../server/db/instances.ts';
 import { dataPaths } from '../../server/core/paths.ts';
-import { listRoles } from '../../server/db/clusters.ts';
+import { listRoles, setRoleCounts } from '../../server/db/clusters.ts';
 import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
 
 const NAME = 'provider-local';
@@ -85,7 +85,12 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
   return {
     name: 'local',
     async ensureInstances(cluster: Cluster): Promise<void> {
-      const stored = await listRoles(scalarium.db, cluster.id);
+      let stored = await listRoles(scalarium.db, cluster.id);
+      if (!stored.length) {
+        // Record the defaults so that the cluster shows (and can scale) its roles.
+        await setRoleCounts(scalarium.db, cluster.id, Object.fromEntries(DEFAULT_ROLES.map((r) => [r.name, r.count])));
+        stored = await listRoles(scalarium.db, cluster.id);
+      }
       // Roles not set explicitly keep their default; routers listen on the one router port of this
       // host, so a local cluster has at most one.
       const merged = [...DEFAULT_ROLES.filter((d) => !stored.some((r) => r.name === d.name)), ...stored];
