@@ -25,7 +25,7 @@ import { repoStore, DEFAULT_CLUSTER } from './core/app-service.ts';
 import { syncInstances } from './agent/instance-sync.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
 import { ensureCluster, findInstance, listClusters } from './db/instances.ts';
-import { reconcileCluster } from './core/cluster-service.ts';
+import { reconcileCluster, stopClusterReconciles } from './core/cluster-service.ts';
 import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
 import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
@@ -97,7 +97,10 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   // Desired against actual, again and again: dead agents are restarted, lost instances replaced.
   const loop = setInterval(() => void reconcileClusters().catch(() => {}), CLUSTER_RECONCILE_MS);
   loop.unref();
-  scalarium.onClose(() => clearInterval(loop));
+  scalarium.onClose(async () => {
+    clearInterval(loop);
+    await stopClusterReconciles(scalarium);
+  });
   const router = hub.connectedPeers('router')[0];
   log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
   await reconcileAll(scalarium);
@@ -119,10 +122,14 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     scalarium,
     url: scalarium.baseUrl,
     async close() {
-      hub.close();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Background work (cluster runs, plugins) ends first, while agents can still answer…
       await scalarium.close();
+      // …then the agents go; their disconnect handlers write to the database, so stop listening first.
+      hub.removeAllListeners();
+      hub.close();
+      await closed;
       await db.destroy();
     },
   };

@@ -2,7 +2,7 @@
 // is validated, audited, and takes effect on the next request.
 import type { Scalarium } from '../../server/core/scalarium.ts';
 import { ScalariumError } from '../../server/core/errors.ts';
-import { assertName } from '../../server/core/names.ts';
+import { assertName, describeValue } from '../../server/core/names.ts';
 import { audit } from '../../server/core/audit.ts';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../server/core/passwords.ts';
 import {
@@ -15,6 +15,7 @@ import { findApp } from '../../server/db/apps.ts';
 import { findCluster, listClusters } from '../../server/db/instances.ts';
 import { loginFailuresSince, recordLoginFailure } from '../../server/db/login-failures.ts';
 import { configureCluster } from '../../server/core/configure.ts';
+import { decide } from './policy.ts';
 
 const INVITE_TTL_MS = 7 * 86_400_000;
 const MAX_FAILURES_PER_HOUR = 100;
@@ -26,7 +27,7 @@ export function inviteUrl(scalarium: Scalarium, token: string): string {
 
 export async function requireUser(scalarium: Scalarium, name: unknown): Promise<User> {
   const user = typeof name === 'string' ? await findUserByName(scalarium.db, name) : undefined;
-  if (!user) throw new ScalariumError('user_not_found', { user: String(name) });
+  if (!user) throw new ScalariumError('user_not_found', { user: describeValue(name) });
   return user;
 }
 
@@ -122,7 +123,7 @@ async function assertScopeExists(scalarium: Scalarium, scope: Scope): Promise<vo
 }
 
 export function parseRole(value: unknown): Role {
-  if (typeof value !== 'string' || !(ROLES as readonly string[]).includes(value)) throw new ScalariumError('invalid_role', { value: String(value) });
+  if (typeof value !== 'string' || !(ROLES as readonly string[]).includes(value)) throw new ScalariumError('invalid_role', { value: describeValue(value) });
   return value as Role;
 }
 
@@ -156,7 +157,8 @@ export async function revoke(scalarium: Scalarium, actor: Principal, body: { use
 
 export function parseExpiry(value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const text = String(value);
+  if (typeof value !== 'string') throw new ScalariumError('invalid_expiry', { value: describeValue(value) });
+  const text = value;
   const relative = /^(\d{1,4})([dh])$/.exec(text);
   const at = relative ? Date.now() + Number(relative[1]) * (relative[2] === 'd' ? 86_400_000 : 3_600_000) : Date.parse(text);
   if (!Number.isFinite(at) || at <= Date.now() || at > Date.now() + 3650 * 86_400_000) throw new ScalariumError('invalid_expiry', { value: text });
@@ -166,7 +168,13 @@ export function parseExpiry(value: unknown): string | undefined {
 export async function createApiToken(scalarium: Scalarium, actor: Principal, body: { name?: unknown; app?: unknown; cluster?: unknown; role?: unknown; expires?: unknown }) {
   const name = assertName('token', body.name);
   const scope = body.app === undefined && body.cluster === undefined ? undefined : parseScope(body);
-  if (scope) await assertScopeExists(scalarium, scope);
+  if (scope) {
+    // Those who may not read the app or cluster learn nothing about whether it exists.
+    if (!(await decide(scalarium.db, actor, 'read', { kind: scope.kind, name: scope.name }))) {
+      throw scope.kind === 'app' ? new ScalariumError('app_not_found', { app: scope.name }) : new ScalariumError('cluster_not_found', { cluster: scope.name });
+    }
+    await assertScopeExists(scalarium, scope);
+  }
   const role = body.role === undefined || body.role === null ? undefined : parseRole(body.role);
   const expiresAt = parseExpiry(body.expires);
   if (await findToken(scalarium.db, actor.user.id, name)) throw new ScalariumError('token_exists', { name });

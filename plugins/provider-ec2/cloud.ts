@@ -66,7 +66,7 @@ export class Ec2Cloud {
     try {
       return await retry(run, {
         policy: this.policy,
-        onRetry: (error, n, delay) => this.log(`ec2 ${this.cluster.name}: ${operation} failed (${errorCode(error)}), retry ${n} in ${delay} ms`),
+        onRetry: (error, n, delay) => this.log(`cluster ${this.cluster.name}: ${operation} failed (${errorCode(error)}), retry ${n} in ${delay} ms`),
         ...options,
       });
     } catch (error) {
@@ -112,13 +112,16 @@ export class Ec2Cloud {
    * Adopts the row's instance if the cloud has one, launches it otherwise. Every attempt looks
    * first, so a launch whose answer was lost (or whose database write never happened because the
    * server died) is found by its tags instead of launched twice; the ClientToken (the row id)
-   * covers a cloud whose describe lags behind its launches.
+   * covers a cloud whose describe lags behind its launches. `lookedFirst`: the caller has just
+   * looked, so the first attempt goes straight to RunInstances.
    */
-  launch(row: RowRef, spec: LaunchSpec): Promise<{ instance: CloudInstance; adopted: boolean }> {
+  launch(row: RowRef, spec: LaunchSpec, options: { lookedFirst?: boolean } = {}): Promise<{ instance: CloudInstance; adopted: boolean }> {
     return this.call('RunInstances', async (attempt) => {
-      const existing = await this.findRowRaw(row.id);
-      if (existing.length) return { instance: existing[0]!, adopted: true };
-      if (attempt > 0) this.log(`ec2 ${this.cluster.name}: no instance tagged ${row.id} yet, launching it again with the same ClientToken`);
+      if (attempt > 0 || !options.lookedFirst) {
+        const existing = await this.findRowRaw(row.id);
+        if (existing.length) return { instance: existing[0]!, adopted: true };
+      }
+      if (attempt > 0) this.log(`cluster ${this.cluster.name}: no instance tagged ${row.id} yet, launching it again with the same ClientToken`);
       const input: RunInstancesCommandInput = {
         ClientToken: row.id,
         MinCount: 1,
@@ -161,7 +164,7 @@ export class Ec2Cloud {
   async terminate(instances: CloudInstance[], deadline = Date.now() + 60_000): Promise<string[]> {
     const ours = instances.filter((i) => belongsTo(i.tags, this.cluster));
     for (const other of instances.filter((i) => !ours.includes(i))) {
-      this.log(`ec2 ${this.cluster.name}: not terminating ${other.id}: it does not carry this cluster's tags`);
+      this.log(`cluster ${this.cluster.name}: not terminating ${other.id}: it does not carry this cluster's tags`);
     }
     const ids = ours.filter((i) => i.state !== 'terminated').map((i) => i.id);
     if (!ids.length) return [];

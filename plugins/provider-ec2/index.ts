@@ -55,7 +55,10 @@ export const ec2ProviderPlugin: Plugin = {
     const provider = createEc2Provider(scalarium);
     scalarium.registerProvider(provider);
     const stop = startOrphanSweeps(scalarium, provider);
-    scalarium.onClose(stop);
+    scalarium.onClose(() => {
+      stop();
+      provider.close();
+    });
   },
 };
 

@@ -5,20 +5,22 @@
 //      rows a previous life was launching (booting, no instance id) are adopted by their tags, or
 //      failed and replaced (their launch, if any, carries a token nobody knows any more);
 //   2. rows to match the role counts: new rows are 'requested'; surplus rows go, newest first
-//      (shutdown event, then termination);
+//      (the shutdown event of server/core/lifecycle.ts, then termination);
 //   3. every requested row is adopted (an instance with its tags exists) or launched (ClientToken =
 //      row id, tags, user-data with a fresh instance token), then 'booting' until its agent
-//      connects; an agent that does not connect within bootTimeoutMs of the launch fails the row
-//      and its instance is terminated;
+//      connects and its setup event has run ('online'); an agent that does not connect within
+//      bootTimeoutMs of the launch fails the row and its instance is terminated;
 //   4. orphans — instances with our tags that no row wants — are reported, and terminated once
 //      they have been orphans for orphanGraceMs.
 import crypto from 'node:crypto';
 import type { Scalarium } from '../../server/core/scalarium.ts';
 import type { Provider } from '../../server/core/provider.ts';
+import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
 import {
-  findClusterById, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance, type InstanceState,
+  findClusterById, findInstance, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance, type InstanceState,
 } from '../../server/db/instances.ts';
 import { listRoles } from '../../server/db/clusters.ts';
+import type { Peer } from '../../server/agent/hub.ts';
 import { createEc2Client } from './client.ts';
 import { Ec2Cloud, type CloudInstance } from './cloud.ts';
 import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
@@ -30,10 +32,14 @@ import { serverBaseUrl, userDataScript } from './user-data.ts';
 /** Row states that count towards a role's desired instance count. */
 const COUNTED: InstanceState[] = ['requested', 'booting', 'setup', 'online'];
 const GONE_STATES = ['shutting-down', 'terminated'];
+/** The setup event gets at least this long once the agent has connected. */
+const SETUP_TIMEOUT_MS = 60_000;
 
 export interface Ec2Provider extends Provider {
   /** Reports orphans and terminates those past their grace period (also part of ensureInstances). */
   sweepOrphans(cluster: Cluster): Promise<void>;
+  /** The server is stopping: waits for agents end (their rows stay booting for the next life). */
+  close(): void;
 }
 
 interface Context {
@@ -44,13 +50,19 @@ interface Context {
 }
 
 export class BootFailure extends Error {}
+/** The server stopped while a row was booting: not the row's fault, the next life adopts it. */
+class Stopping extends Error {}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
+}
 
 function newToken(): string {
   return crypto.randomBytes(32).toString('base64url');
 }
 
 function rowId(cluster: string, role: string): string {
-  return `${`${cluster}-${role}`.slice(0, 55)}-${crypto.randomBytes(4).toString('hex')}`;
+  return `${`${cluster}-${role}`.slice(0, 55).replace(/-+$/, '')}-${crypto.randomBytes(4).toString('hex')}`;
 }
 
 /** The address the server saw the agent connect from (IPv4-mapped IPv6 unwrapped). */
@@ -69,6 +81,34 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   const trackers = new Map<number, OrphanTracker>();
   const warned = new Set<string>();
   const say = (line: string) => scalarium.say(`ec2: ${line}`);
+  const stopping = new AbortController();
+
+  /** Between steps: once the server is stopping (its database about to close), stop working. */
+  function checkStopping(cluster: Cluster): void {
+    if (stopping.signal.aborted) throw new Stopping(`cluster ${cluster.name}: the server is stopping`);
+  }
+
+  /** Resolves with the instance's peer once its agent (or router) has connected. */
+  function waitForAgent(id: string, timeoutMs: number): Promise<Peer> {
+    const existing = hub.peer(id);
+    if (existing) return Promise.resolve(existing);
+    if (stopping.signal.aborted) return Promise.reject(new Stopping('the server is stopping'));
+    return new Promise((resolve, reject) => {
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        hub.off('connected', onConnected);
+        stopping.signal.removeEventListener('abort', onStop);
+        settle();
+      };
+      const onConnected = (peer: Peer) => {
+        if (peer.instanceId === id) done(() => resolve(peer));
+      };
+      const onStop = () => done(() => reject(new Stopping('the server is stopping')));
+      const timer = setTimeout(() => done(() => reject(new BootFailure('timeout'))), timeoutMs);
+      hub.on('connected', onConnected);
+      stopping.signal.addEventListener('abort', onStop);
+    });
+  }
 
   async function context(cluster: Cluster): Promise<Context> {
     const settings = await loadSettings(db, cluster);
@@ -78,6 +118,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   }
 
   async function withContext<T>(cluster: Cluster, task: (ctx: Context) => Promise<T>): Promise<T> {
+    checkStopping(cluster);
     const ctx = await context(cluster);
     try {
       return await task(ctx);
@@ -112,10 +153,12 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     if (row.providerRef && !targets.some((t) => t.id === row.providerRef)) {
       // Not found by its tags: it may be too new to be described, or gone. Ask for it by id, briefly.
       const known = await ctx.cloud.waitUntilKnown(row.providerRef, Date.now() + 10_000).catch(() => undefined);
-      if (known && ALIVE_STATES.includes(known.state)) targets.push(known);
-      else if (!known) say(`${row.id}: instance ${row.providerRef} is not known to the cloud; if it shows up it is an orphan and will be terminated`);
+      if (known && ALIVE_STATES.includes(known.state)) {
+        if (tagValue(known.tags, TAG.instance) === row.id) targets.push(known);
+        else say(`${row.id}: not terminating ${known.id}: it is not tagged as this instance's`);
+      } else if (!known) say(`${row.id}: instance ${row.providerRef} is not known to the cloud; if it shows up it is an orphan and will be terminated`);
     }
-    if (row.role === 'router' || ctx.settings.elasticIpForRouters) {
+    if (row.role === 'router') {
       const released = await ctx.cloud.releaseElasticIps(row.id);
       if (released.length) say(`${row.id}: released Elastic IP ${released.join(', ')}`);
     }
@@ -125,21 +168,25 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     if (finalState === 'stopped') await updateInstance(db, row.id, { state: 'stopped' });
   }
 
-  /** Shutdown event, then termination: how a surplus row leaves. */
-  async function retire(ctx: Context, row: Instance, reason: string): Promise<void> {
-    await updateInstance(db, row.id, { state: 'draining' });
-    const instances = [{ ...row, state: 'draining' as const }];
+  /**
+   * How a surplus row leaves: the shutdown event (draining, its processes moved elsewhere, the
+   * server-side hook and the agent side), then termination, then `stopped`.
+   */
+  async function retire(ctx: Context, row: Instance): Promise<void> {
     try {
-      await scalarium.hooks.shutdown.promise({ cluster: ctx.cluster, instances, reason });
+      await shutdownInstance(scalarium, row, () => terminateRow(ctx, row));
     } catch (error) {
-      say(`${row.id}: shutdown failed (${(error as Error).message}); terminating anyway`);
+      // The row lets go of its instance either way; the orphan sweep finishes the termination.
+      await setInstanceToken(db, row.id, newToken());
+      await updateInstance(db, row.id, { state: 'stopped' });
+      say(`${row.id}: shutdown or termination failed (${(error as Error).message}); the orphan sweep will terminate what is left`);
     }
-    await terminateRow(ctx, row);
   }
 
   /** Step 1: bring rows in line with what the cloud reports. */
   async function settleWithCloud(ctx: Context): Promise<void> {
     const cloud = await ctx.cloud.describeCluster();
+    checkStopping(ctx.cluster);
     for (const row of await listInstances(db, ctx.cluster.id)) {
       if (!COUNTED.includes(row.state)) continue;
       if (row.providerRef) {
@@ -147,14 +194,16 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         const instance = cloud.find((i) => i.id === row.providerRef);
         if (instance && GONE_STATES.includes(instance.state)) {
           await fail(row, `instance ${instance.id} was ${instance.state} outside Scalarium${instance.stateReason ? ` (${instance.stateReason})` : ''}`);
+          if (row.role === 'router') await ctx.cloud.releaseElasticIps(row.id).catch(() => []);
         }
-      } else if (row.state === 'booting') {
-        // A previous life was launching this row when it stopped. If the launch happened, adopt it.
+      } else if (row.state !== 'requested') {
+        // A previous life launched (or was launching) this row but its instance id was never
+        // written: adopt the instance by its tags. (Its agent may even be connected already.)
         const [found] = await ctx.cloud.findRow(row.id);
         if (found) {
           await updateInstance(db, row.id, { providerRef: found.id, launchedAt: row.launchedAt ?? new Date().toISOString() });
           say(`${row.id}: adopted ${found.id} by its tags (its launch was interrupted)`);
-        } else {
+        } else if (row.state === 'booting') {
           // Maybe it never launched, maybe the cloud does not list it yet. Its token is lost either
           // way, so a new row (new ClientToken) takes its place; a late instance becomes an orphan.
           await fail(row, 'launch interrupted (server restart) and no instance found by its tags: replaced');
@@ -189,6 +238,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     if (!providerRef) {
       let found: CloudInstance;
       const [existing] = await ctx.cloud.findRow(row.id);
+      checkStopping(ctx.cluster);
       if (existing) {
         found = existing;
         say(`${row.id}: adopted ${existing.id} by its tags`);
@@ -204,7 +254,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
           launched = await ctx.cloud.launch(row, {
             image: ctx.settings.image, instanceType: ctx.settings.instanceType, userData, subnet: ctx.settings.subnet,
             keyPair: ctx.settings.keyPair, securityGroupIds: ctx.settings.securityGroupIds, spot: ctx.settings.spot,
-          });
+          }, { lookedFirst: true });
         } catch (error) {
           throw new BootFailure((error as Error).message);
         }
@@ -213,14 +263,13 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
       }
       providerRef = found.id;
       launchedAt = launchedAt ?? new Date().toISOString();
-      await updateInstance(db, row.id, { providerRef, launchedAt, ...(row.state === 'requested' ? { state: 'booting' } : {}) });
+      // (An adopted instance's agent may have connected meanwhile: its row is past booting then.)
+      const booting = row.state === 'requested' && !hub.peer(row.id);
+      await updateInstance(db, row.id, { providerRef, launchedAt, ...(booting ? { state: 'booting' as const } : {}) });
     }
     const deadline = Date.parse(launchedAt ?? row.createdAt) + ctx.settings.bootTimeoutMs;
     const connected = hub.peer(row.id);
-    if (connected) {
-      await updateInstance(db, row.id, { address: plainAddress(connected.address) });
-      return;
-    }
+    if (connected) return settleConnected(ctx, row, connected, deadline);
 
     // Right after a launch the cloud may not know the id yet: that is "not yet known", never "gone".
     const known = await ctx.cloud.waitUntilKnown(providerRef, deadline);
@@ -235,25 +284,47 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         say(`${row.id}: could not attach an Elastic IP: ${(error as Error).message}`);
       }
     }
-    let peer;
+    let peer: Peer;
     try {
-      peer = await hub.waitFor(row.id, Math.max(0, deadline - Date.now()));
-    } catch {
-      throw new BootFailure(`agent did not connect within ${Math.round(ctx.settings.bootTimeoutMs / 1000)} s of the launch of ${providerRef}`);
+      peer = await waitForAgent(row.id, Math.max(0, deadline - Date.now()));
+    } catch (error) {
+      if (error instanceof Stopping) throw error;
+      throw new BootFailure(`agent did not connect within ${seconds(ctx.settings.bootTimeoutMs)} of the launch of ${providerRef}`);
     }
-    await updateInstance(db, row.id, { address: plainAddress(peer.address) });
+    await settleConnected(ctx, row, peer, deadline);
+  }
+
+  /**
+   * After the connection: the setup event must finish (agents; routers are online at once), and
+   * the row gets an address — the one the agent advertised (instance-sync writes it), else the
+   * one the server saw it connect from.
+   */
+  async function settleConnected(ctx: Context, row: Instance, peer: Peer, deadline: number): Promise<void> {
+    const setupMs = Math.max(deadline - Date.now(), SETUP_TIMEOUT_MS);
+    if (row.role !== 'router' && peer.kind === 'agent') {
+      try {
+        await waitUntilOnline(scalarium, row.id, setupMs);
+      } catch (error) {
+        throw new BootFailure(`setup did not finish: ${(error as Error).message}`);
+      }
+    } else {
+      const until = Date.now() + setupMs;
+      while (!(await findInstance(db, row.id))?.lastSeenAt && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!(await findInstance(db, row.id))?.address) await updateInstance(db, row.id, { address: plainAddress(peer.address) });
   }
 
   async function sweep(ctx: Context): Promise<void> {
     // Cloud first, rows second: a row written meanwhile is seen, never taken for missing.
     const cloud = await ctx.cloud.describeCluster();
+    checkStopping(ctx.cluster);
     const rows = await listInstances(db, ctx.cluster.id);
     const orphans = findOrphans(cloud, rows, { keepFailed: ctx.settings.keepFailedInstances });
     let tracker = trackers.get(ctx.cluster.id);
     if (!tracker) trackers.set(ctx.cluster.id, (tracker = new OrphanTracker()));
     const { fresh, due } = tracker.observe(orphans, ctx.settings.orphanGraceMs);
     for (const orphan of fresh) {
-      say(`cluster ${ctx.cluster.name}: orphan instance ${orphan.id} (tagged ${TAG.instance}=${tagValue(orphan.tags, TAG.instance) ?? '?'}) is wanted by no instance row; terminating it after ${Math.round(ctx.settings.orphanGraceMs / 1000)} s`);
+      say(`cluster ${ctx.cluster.name}: orphan instance ${orphan.id} (tagged ${TAG.instance}=${tagValue(orphan.tags, TAG.instance) ?? '?'}) is wanted by no instance row; terminating it after ${seconds(ctx.settings.orphanGraceMs)}`);
     }
     if (!due.length) return;
     const terminated = await ctx.cloud.terminate(due);
@@ -269,23 +340,29 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
 
   async function ensure(ctx: Context): Promise<void> {
     await settleWithCloud(ctx);
+    checkStopping(ctx.cluster);
     const surplus = await matchCounts(ctx);
-    await Promise.all(surplus.map((row) => retire(ctx, row, 'scale-down')));
+    await Promise.all(surplus.map((row) => retire(ctx, row)));
+    checkStopping(ctx.cluster);
 
     const pending = (await listInstances(db, ctx.cluster.id)).filter((r) => r.state === 'requested' || r.state === 'booting');
     const results = await Promise.allSettled(pending.map((row) => bootRow(ctx, row)));
+    checkStopping(ctx.cluster);
     const failures: string[] = [];
     for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled') continue;
+      if (result.status === 'fulfilled' || result.reason instanceof Stopping) continue;
       const row = pending[i]!;
       const reason = (result.reason as Error).message;
       failures.push(`${row.id}: ${reason}`);
+      // Anything but a BootFailure (the cloud unreachable, say) leaves the row for the next pass.
+      if (!(result.reason instanceof BootFailure)) continue;
       const fresh = (await listInstances(db, ctx.cluster.id)).find((r) => r.id === row.id) ?? row;
       await fail(fresh, reason);
       if (fresh.providerRef && !ctx.settings.keepFailedInstances) {
         await terminateRow(ctx, fresh, 'failed').catch((error: Error) => say(`${row.id}: terminating its instance failed: ${error.message}`));
       }
     }
+    checkStopping(ctx.cluster);
     await sweep(ctx);
     if (failures.length) {
       throw new Error(`cluster ${ctx.cluster.name}: ${failures.length} instance(s) did not come up: ${failures.join('; ')}`);
@@ -303,8 +380,14 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     // Not serialised with ensureInstances: a shutdown tap running inside a scale-down may call it.
     async terminate(instance: Instance): Promise<void> {
       const cluster = await findClusterById(db, instance.clusterId);
-      if (!cluster) throw new Error(`instance ${instance.id} belongs to no cluster`);
+      if (!cluster) {
+        say(`${instance.id}: its cluster is gone; nothing this provider can identify as its instance`);
+        return;
+      }
       await withContext(cluster, (ctx) => terminateRow(ctx, instance));
+    },
+    close() {
+      stopping.abort();
     },
   };
 }

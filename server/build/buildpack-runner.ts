@@ -101,7 +101,9 @@ export async function resolveBuildpack(spec: string, cacheDir: string): Promise<
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`buildpack URL must be http(s): ${url.protocol}`);
   const dir = path.join(cacheDir, 'buildpacks', crypto.createHash('sha256').update(url.href).digest('hex').slice(0, 16));
   if (!fs.existsSync(path.join(dir, 'bin', 'compile'))) {
-    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) }).catch((error: Error & { cause?: Error }) => {
+      throw new Error(`could not download buildpack ${url.href}: ${error.cause?.message ?? error.message}`);
+    });
     if (!res.ok) throw new Error(`could not download buildpack ${url.href}: HTTP ${res.status}`);
     await fsp.rm(dir, { recursive: true, force: true });
     await fsp.mkdir(dir, { recursive: true });

@@ -2,7 +2,7 @@
 // input, takes the app lock, writes an audit row, and leaves nothing half-done on failure.
 import type { Scalarium } from './scalarium.ts';
 import { ScalariumError } from './errors.ts';
-import { assertName, isValidConfigKey, isValidName } from './names.ts';
+import { assertName, describeValue, isValidConfigKey, isValidName } from './names.ts';
 import type { Principal } from '../db/identity.ts';
 import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
@@ -122,7 +122,7 @@ export async function setConfig(scalarium: Scalarium, principal: Principal, name
 }
 
 export function parseVersion(value: unknown): number {
-  const text = String(value ?? '');
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value : describeValue(value);
   const match = /^v?(\d{1,9})$/.exec(text);
   if (!match) throw new ScalariumError('invalid_version', { value: text });
   return Number(match[1]);
@@ -190,7 +190,7 @@ export async function restart(scalarium: Scalarium, principal: Principal, name: 
     const current = await latestRelease(scalarium.db, app.id);
     if (!current) throw new ScalariumError('no_release', { app: app.name });
     if (type !== undefined && (typeof type !== 'string' || !Object.hasOwn(current.processTypes, type))) {
-      throw new ScalariumError('invalid_formation', { reason: `no process type "${String(type).slice(0, 40)}"` });
+      throw new ScalariumError('invalid_formation', { reason: `no process type "${describeValue(type).slice(0, 40)}"` });
     }
     const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;
     await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type as string] : undefined });

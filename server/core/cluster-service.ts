@@ -8,6 +8,7 @@ import { audit } from './audit.ts';
 import { findCluster, listInstances, type Cluster } from '../db/instances.ts';
 import { createCluster, deleteCluster, listRoles, setRoleCounts, type ClusterSettings, type Role } from '../db/clusters.ts';
 import { listApps } from '../db/apps.ts';
+import { deleteGrantsOn } from '../db/grants.ts';
 import { DEFAULT_CLUSTER } from './app-service.ts';
 
 const MAX_INSTANCES_PER_ROLE = 100;
@@ -42,6 +43,20 @@ export function validateSettings(provider: string, raw: Record<string, unknown>)
     settings[key] = value;
   }
   if (raw.spot !== undefined) settings.spot = raw.spot === true;
+  if (raw.keepFailedInstances !== undefined) settings.keepFailedInstances = raw.keepFailedInstances === true;
+  for (const key of ['bootTimeoutMs', 'orphanGraceMs'] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || (value as number) < 1000 || (value as number) > 86_400_000) throw new ScalariumError('invalid_body', { reason: `${key} must be milliseconds between 1000 and 86400000` });
+    settings[key] = value as number;
+  }
+  if (raw.securityGroupIds !== undefined) {
+    const groups = raw.securityGroupIds;
+    if (!Array.isArray(groups) || groups.length > 10 || !groups.every((g) => typeof g === 'string' && /^sg-[0-9a-z]{1,40}$/.test(g))) {
+      throw new ScalariumError('invalid_body', { reason: 'securityGroupIds must be a list of sg-… ids' });
+    }
+    settings.securityGroupIds = groups as string[];
+  }
   if (raw.elasticIpForRouters !== undefined) settings.elasticIpForRouters = raw.elasticIpForRouters === true;
   const creds = raw.credentials as { accessKeyId?: unknown; secretAccessKey?: unknown; sessionToken?: unknown } | undefined;
   if (creds) {
@@ -86,13 +101,23 @@ export async function destroyCluster(scalarium: Scalarium, principal: Principal,
   const provider = scalarium.provider(cluster.provider);
   for (const instance of await listInstances(scalarium.db, cluster.id)) await provider.terminate(instance);
   await deleteCluster(scalarium.db, cluster.id);
+  // Grants are by name: a future cluster of the same name must not inherit them.
+  await deleteGrantsOn(scalarium.db, { kind: 'cluster', name: cluster.name });
   await audit(scalarium, principal, 'cluster.destroy', cluster.name);
 }
 
 const running = new WeakMap<Scalarium, Map<number, Promise<void>>>();
+const stopped = new WeakSet<Scalarium>();
+
+/** On server stop: no new cluster runs, and the ones under way finish before the database closes. */
+export async function stopClusterReconciles(scalarium: Scalarium): Promise<void> {
+  stopped.add(scalarium);
+  await Promise.allSettled([...(running.get(scalarium)?.values() ?? [])]);
+}
 
 /** Brings the cluster's instances to its role counts (one run at a time per cluster). */
 export function reconcileCluster(scalarium: Scalarium, cluster: Cluster): Promise<void> {
+  if (stopped.has(scalarium)) return Promise.resolve();
   let byCluster = running.get(scalarium);
   if (!byCluster) running.set(scalarium, (byCluster = new Map()));
   const current = byCluster.get(cluster.id);

@@ -10,7 +10,7 @@ interface Entry {
   hint?: (p: Params) => string;
 }
 
-const q = (v: unknown) => JSON.stringify(String(v ?? '')).slice(0, 80);
+const q = (v: unknown) => JSON.stringify(typeof v === 'string' || typeof v === 'number' ? String(v) : '').slice(0, 80);
 
 export const catalogue = {
   invalid_name: {

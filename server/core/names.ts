@@ -7,6 +7,11 @@ const NAME = /^[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
 const PROCESS_TYPE = /^[a-z][a-z0-9_-]{0,29}$/;
 const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** Untrusted input for messages: strings shortened, anything else only named by its type. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'string' ? value.slice(0, 100) : typeof value === 'number' || typeof value === 'boolean' ? String(value) : `(${value === null ? 'null' : typeof value})`;
+}
+
 export type NameKind = 'app' | 'cluster' | 'role' | 'user' | 'token';
 
 export function isValidName(value: unknown): value is string {
@@ -15,7 +20,7 @@ export function isValidName(value: unknown): value is string {
 
 export function assertName(kind: NameKind, value: unknown): string {
   if (!isValidName(value)) {
-    throw new ScalariumError('invalid_name', { kind, value: typeof value === 'string' ? value : String(value) });
+    throw new ScalariumError('invalid_name', { kind, value: describeValue(value) });
   }
   return value;
 }

@@ -15,11 +15,12 @@ import { createLoggingPlugin } from '../../plugins/logging/index.ts';
 import { timingsPlugin } from '../../plugins/timings/index.ts';
 import { instanceAccessPlugin } from '../../plugins/instance-access/index.ts';
 import { lifecyclePlugin } from '../../plugins/lifecycle/index.ts';
+import { ec2ProviderPlugin } from '../../plugins/provider-ec2/index.ts';
 
 export class PluginLoadError extends Error {}
 
 export function builtinPlugins(): Plugin[] {
-  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin];
+  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin];
 }
 
 export function userPluginSpecifiers(dataDir: string, fromEnv: string[]): string[] {

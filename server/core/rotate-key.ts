@@ -5,12 +5,13 @@ import fs from 'node:fs';
 import type { Db } from '../db/knex.ts';
 import { resealConfig } from '../db/apps.ts';
 import { resealReleases } from '../db/releases.ts';
+import { resealClusterCredentials } from '../db/clusters.ts';
 import { keyFilePath, loadSecretBox, newKeyText, parseKey, SecretBox } from './secrets.ts';
 
 /** Seals values still stored in plaintext (written before encryption existed) with the current key. */
 export async function sealPlaintextSecrets(db: Db, box: SecretBox): Promise<number> {
   const reseal = (value: string, aad: string) => (SecretBox.isSealed(value) ? value : box.seal(value, aad));
-  return (await resealConfig(db, reseal)) + (await resealReleases(db, reseal));
+  return (await resealConfig(db, reseal)) + (await resealReleases(db, reseal)) + (await resealClusterCredentials(db, reseal));
 }
 
 export async function rotateKey(db: Db, dataDir: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -29,7 +30,7 @@ export async function rotateKey(db: Db, dataDir: string, env: NodeJS.ProcessEnv)
   const next = parseKey(nextText, 'the new key');
   const both = new SecretBox(next, ...[fs.readFileSync(file, 'utf8')].filter(() => !env.SCALARIUM_SECRET_KEY).map((t) => parseKey(t, file)));
   const reseal = (value: string, aad: string) => both.seal(SecretBox.isSealed(value) ? openWith(old, both, value, aad) : value, aad);
-  const count = (await resealConfig(db, reseal)) + (await resealReleases(db, reseal));
+  const count = (await resealConfig(db, reseal)) + (await resealReleases(db, reseal)) + (await resealClusterCredentials(db, reseal));
   if (env.SCALARIUM_SECRET_KEY) return `re-encrypted ${count} value(s); now start the server with SCALARIUM_SECRET_KEY set to the new key`;
   fs.renameSync(`${file}.next`, file);
   return `re-encrypted ${count} value(s) with a new key in ${file}`;

@@ -14,6 +14,15 @@ export interface ClusterSettings {
   /** Where instances reach the server (defaults to the server's own URL). */
   serverUrl?: string;
   elasticIpForRouters?: boolean;
+  /** How long a new instance's agent has to connect before the instance is failed. */
+  bootTimeoutMs?: number;
+  /** How long a tagged instance no row wants may live before it is terminated. */
+  orphanGraceMs?: number;
+  keepFailedInstances?: boolean;
+  securityGroupIds?: string[];
+  retry?: { attempts?: number; baseMs?: number; capMs?: number };
+  /** Tells this installation's cluster apart from any other of the same name in one cloud account. */
+  clusterUid?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
@@ -33,6 +42,22 @@ export async function setClusterSettings(db: Db, cluster: Pick<Cluster, 'id'>, s
   const { credentials, ...rest } = settings;
   const stored = credentials ? { ...rest, sealedCredentials: seal(db, JSON.stringify(credentials), settingsAad(cluster.id)) } : rest;
   await db('clusters').where({ id: cluster.id }).update({ settings: JSON.stringify(stored) });
+}
+
+/** Re-seals stored cloud credentials (key rotation). */
+export async function resealClusterCredentials(db: Db, reseal: (value: string, aad: string) => string): Promise<number> {
+  const rows = await db('clusters').select('id', 'settings');
+  let count = 0;
+  await db.transaction(async (trx) => {
+    for (const r of rows) {
+      const settings = JSON.parse(r.settings ?? '{}') as { sealedCredentials?: string };
+      if (!settings.sealedCredentials) continue;
+      settings.sealedCredentials = reseal(settings.sealedCredentials, settingsAad(r.id));
+      await trx('clusters').where({ id: r.id }).update({ settings: JSON.stringify(settings) });
+      count++;
+    }
+  });
+  return count;
 }
 
 export async function createCluster(db: Db, name: string, provider: string, settings: ClusterSettings, roles: Role[]): Promise<Cluster> {

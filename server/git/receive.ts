@@ -108,7 +108,8 @@ async function handlePush(
     if (failure.code === 'internal') {
       process.stderr.write(`push of ${app.name} failed: ${(error as Error).stack}\n`);
     }
-    output.line(` !     ${failure.message}`);
+    // A build failure was printed by the build itself (it is part of the kept build log).
+    if (failure.code !== 'build_failed') output.line(` !     ${failure.message}`);
     if (failure.hint) output.line(` !     ${failure.hint}`);
     output.line(' !     Push rejected; the previous release keeps serving.');
     await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'failed', detail: { reason: failure.message } });

@@ -20,11 +20,17 @@ export async function readBody(ctx: Koa.Context, limit = MAX_JSON_BODY): Promise
 export async function readJson(ctx: Koa.Context): Promise<unknown> {
   const body = await readBody(ctx);
   if (!body.length) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new ScalariumError('invalid_body', { reason: 'the body is not valid JSON' });
   }
+  // Every endpoint takes a JSON object; null, arrays and scalars are refused here, once.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ScalariumError('invalid_body', { reason: 'the body must be a JSON object' });
+  }
+  return parsed;
 }
 
 export async function readForm(ctx: Koa.Context): Promise<Record<string, string>> {
