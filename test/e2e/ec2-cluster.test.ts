@@ -1,0 +1,122 @@
+// An ec2 cluster end to end, with moto as the EC2 API and the cloud sandbox booting each instance's
+// real user-data (which downloads and starts a real agent or router): push an app to 2 app
+// instances behind 1 router and get it through that router; scale the app role 2 → 5 → 2 while a
+// poller checks that no request fails and that configure reaches every online instance.
+import test from 'ava';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startMoto, freePort, type Moto } from '../helpers/moto.ts';
+import { startCloudSandbox, type CloudSandbox } from '../helpers/cloud-sandbox.ts';
+import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
+import { getViaRouter, startPoller, waitForBody } from '../helpers/router-client.ts';
+
+const REGION = 'eu-central-1';
+const HOST = 'shop.localhost';
+let server: TestServer;
+let moto: Moto;
+let sandbox: CloudSandbox;
+let routerPort: number;
+
+interface ClusterInfo { instances: Array<{ id: string; role: string; state: string; address: string | null; providerRef: string | null }> }
+interface EventRun { id: number; instanceId: string; event: string; status: string }
+
+test.before(async () => {
+  moto = await startMoto();
+  routerPort = await freePort();
+  sandbox = await startCloudSandbox({ endpoint: moto.url, region: REGION, routerPort });
+  server = await startTestServer();
+});
+
+test.after.always(async () => {
+  // Terminate the cloud instances' processes first, then the server and its local instances.
+  await sandbox?.cleanup();
+  await server?.cleanup();
+  await moto?.stop();
+});
+
+async function cluster(): Promise<ClusterInfo> {
+  return (await server.api('GET', '/api/clusters/prod')).body;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | false | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await cluster())}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const online = (info: ClusterInfo, role: string) => info.instances.filter((i) => i.role === role && i.state === 'online');
+
+test.serial('an app pushed to an ec2 cluster serves through its router', async (t) => {
+  const created = await server.api('POST', '/api/clusters', {
+    name: 'prod', provider: 'ec2', roles: { app: 2, router: 1 },
+    settings: {
+      region: REGION, endpoint: moto.url, image: 'ami-03cf127a', instanceType: 't3.small',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, bootTimeoutMs: 60_000,
+    },
+  });
+  t.is(created.status, 201, JSON.stringify(created.body));
+  t.is(created.body.settings.credentials, 'stored (encrypted)');
+  const info = await until('2 app instances and 1 router online', async () => {
+    const c = await cluster();
+    return online(c, 'app').length === 2 && online(c, 'router').length === 1 && c;
+  });
+  t.true(info.instances.every((i) => i.providerRef?.startsWith('i-')), 'every instance is an EC2 instance');
+
+  t.is((await server.api('POST', '/api/apps', { name: 'shop', cluster: 'prod' })).status, 201);
+  const repo = await createAppRepo('node-hello');
+  t.teardown(() => repo.cleanup());
+  const push = await repo.push(authedGitUrl(server.url, 'shop', server.token));
+  t.is(push.code, 0, push.output);
+  t.regex(push.output, new RegExp(`http://shop\\.localhost:${routerPort}/`));
+  await waitForBody(routerPort, HOST, 'hello from v1');
+  // The local router knows nothing of this app: each cluster has its own routers.
+  t.is((await getViaRouter(server.routerPort, HOST)).status, 404);
+
+  t.is((await server.api('PATCH', '/api/apps/shop/formation', { web: 2 })).status, 200);
+  const ps = (await server.api('GET', '/api/apps/shop/ps')).body as Array<{ instance: string }>;
+  t.is(new Set(ps.map((p) => p.instance)).size, 2, 'the two web processes run on different instances');
+});
+
+test.serial('scale the app role 2 → 5 → 2: configure reaches every instance, no request fails', async (t) => {
+  const runs = async (): Promise<EventRun[]> => (await server.api('GET', '/api/clusters/prod/events?limit=1000')).body;
+  const lastId = async () => Math.max(0, ...(await runs()).map((r) => r.id));
+
+  let mark = await lastId();
+  let poller = startPoller(routerPort, HOST);
+  const out = await server.api('PATCH', '/api/clusters/prod/roles', { app: 5 });
+  t.is(out.status, 200, JSON.stringify(out.body));
+  const five = await until('5 app instances online', async () => {
+    const c = await cluster();
+    return online(c, 'app').length === 5 && c;
+  });
+  await until('configure on all 5', async () => {
+    const r = (await runs()).filter((x) => x.id > mark && x.event === 'configure');
+    return online(five, 'app').every((i) => r.some((x) => x.instanceId === i.id)) && !(await runs()).some((x) => x.status === 'running');
+  });
+  let polled = await poller.stop();
+  t.deepEqual(polled.errors, []);
+
+  mark = await lastId();
+  poller = startPoller(routerPort, HOST);
+  const back = await server.api('PATCH', '/api/clusters/prod/roles', { app: 2 });
+  t.is(back.status, 200, JSON.stringify(back.body));
+  const two = await until('back to 2 app instances', async () => {
+    const c = await cluster();
+    return online(c, 'app').length === 2 && c.instances.filter((i) => i.role === 'app' && i.state === 'stopped').length >= 3 && c;
+  });
+  await until('configure on the remaining 2 and shutdown on the 3 others', async () => {
+    const r = (await runs()).filter((x) => x.id > mark);
+    return online(two, 'app').every((i) => r.some((x) => x.event === 'configure' && x.instanceId === i.id)) &&
+      r.filter((x) => x.event === 'shutdown').length >= 3 && !r.some((x) => x.status === 'running');
+  });
+  polled = await poller.stop();
+  t.deepEqual(polled.errors, [], 'the router followed the membership changes without a failed request');
+  t.true(polled.total > 5, `only ${polled.total} requests were made`);
+  const ps = (await server.api('GET', '/api/apps/shop/ps')).body as Array<{ instance: string; state: string }>;
+  const remaining = new Set(online(two, 'app').map((i) => i.id));
+  t.true(ps.length === 2 && ps.every((p) => remaining.has(p.instance) && p.state === 'ready'), JSON.stringify(ps));
+  t.is((await getViaRouter(routerPort, HOST)).body, 'hello from v1');
+});
