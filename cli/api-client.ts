@@ -63,6 +63,8 @@ export interface ApiClientOptions {
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** A binary body (an uploaded tarball) instead of JSON. */
+  raw?: { data: Uint8Array; type: string };
   accept?: string;
 }
 
@@ -85,6 +87,12 @@ export class ApiClient {
 
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.json<T>('POST', path, { body: body ?? {} });
+  }
+
+  /** POSTs a binary body and parses the JSON answer. */
+  async upload<T>(path: string, data: Uint8Array, type: string): Promise<T> {
+    const response = await this.request('POST', path, { raw: { data, type } });
+    return (await response.json()) as T;
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -132,8 +140,11 @@ export class ApiClient {
       'user-agent': this.userAgent,
     };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Blob | undefined;
+    if (options.raw) {
+      headers['content-type'] = options.raw.type;
+      body = new Blob([new Uint8Array(options.raw.data)]);
+    } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
     }

@@ -23,6 +23,7 @@ import { commands as keysCommands } from './commands/keys.ts';
 import { commands as logsCommands } from './commands/logs.ts';
 import { commands as psCommands } from './commands/ps.ts';
 import { commands as releasesCommands } from './commands/releases.ts';
+import { commands as deployCommands } from './commands/deploy.ts';
 import { commands as tokensCommands } from './commands/tokens.ts';
 import { commands as usersCommands } from './commands/users.ts';
 import { CliError, UsageError } from './errors.ts';
@@ -62,6 +63,7 @@ export const groups: readonly { title: string; commands: readonly Command[] }[] 
   { title: 'Git', commands: gitCommands },
   { title: 'Config vars', commands: configCommands },
   { title: 'Releases', commands: releasesCommands },
+  { title: 'Deploy', commands: deployCommands },
   { title: 'Processes', commands: psCommands },
   { title: 'Logs', commands: logsCommands },
   { title: 'Clusters', commands: clustersCommands },

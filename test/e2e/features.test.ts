@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { run } from '../../cli/main.ts';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, ROOT, type TestServer } from '../helpers/server.ts';
 import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
@@ -195,4 +197,13 @@ test('one-click deploys: an archive URL, an uploaded tarball, a chosen commit, a
   });
   t.is(broken.status, 422);
   t.is((await getViaRouter(server.routerPort, 'clicky.localhost')).body, 'hello from v2', 'failures change nothing that serves');
+
+  // The CLI: `scalarium deploy --file` uploads a local tarball, `--archive` names a URL.
+  let out = '';
+  const sink = new Writable({ write(chunk, _enc, done) { out += String(chunk); done(); } });
+  const io = { stdout: sink, stderr: sink, env: { ...process.env, SCALARIUM_SERVER: server.url, SCALARIUM_TOKEN: server.token }, cwd: dir };
+  t.is(await run(['deploy', '--app', 'clicky', '--file', tarball, '--json'], io), 0, out);
+  t.regex(out, /"description": "Deploy archive:[0-9a-f]{12}"/);
+  await waitForBody(server.routerPort, 'clicky.localhost', 'from an upload');
+  t.is(await run(['deploy', '--app', 'clicky', '--release', 'v3', '--archive', 'http://x/y.tgz'], io), 2, 'one source at a time');
 });
