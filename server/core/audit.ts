@@ -9,6 +9,7 @@ export async function audit(
 ): Promise<void> {
   const name = typeof actor === 'string' ? actor : actor.user.name;
   const outcome = options.outcome ?? 'ok';
-  await appendAudit(scalarium.db, { actor: name, action, target, outcome, detail: options.detail, source: options.source });
-  scalarium.hooks.audit.call({ actor: name, action, target, outcome, source: options.source });
+  const source = options.source ?? (typeof actor === 'string' ? undefined : actor.source);
+  await appendAudit(scalarium.db, { actor: name, action, target, outcome, detail: options.detail, source });
+  scalarium.hooks.audit.call({ actor: name, action, target, outcome, source });
 }

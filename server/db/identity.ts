@@ -15,6 +15,8 @@ export interface Principal {
   scope?: Scope;
   /** A capped token can do at most what this role allows. */
   role?: Role;
+  /** The address the request came from (for the audit log). */
+  source?: string;
 }
 export interface TokenInfo { name: string; scope: Scope | null; role: Role | null; createdAt: string; expiresAt: string | null; lastUsedAt: string | null; hint: string }
 

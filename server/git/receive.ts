@@ -56,7 +56,7 @@ async function handlePush(
   scalarium: Scalarium, session: { app: string; principal: import('../db/identity.ts').Principal; source: string },
   body: HookBody, output: Output, aborted: () => boolean,
 ): Promise<boolean> {
-  const { principal } = session;
+  const principal = { ...session.principal, source: session.source };
   const refs = Array.isArray(body.refs) ? body.refs : [];
   const deploy = refs.find((r) => DEPLOY_BRANCHES.has(r.ref));
   if (!deploy) {

@@ -63,7 +63,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const principal = token ? await scalarium.hooks.authenticate.promise({ token }) : undefined;
     if (!principal) throw new ScalariumError('unauthenticated');
-    ctx.state.principal = principal;
+    ctx.state.principal = { ...principal, source: ctx.ip };
     ctx.set('Cache-Control', 'no-store');
     await next();
   });

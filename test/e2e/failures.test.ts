@@ -168,3 +168,11 @@ test.serial('two pushes at once: one deploys, the other is refused; history stay
   const releases = (await server.api('GET', `/api/apps/${APP}/releases`)).body;
   t.is(releases[0].commit, await remoteMain());
 });
+
+test('audit rows of API mutations and pushes record the source address', async (t) => {
+  const rows = (await server.api('GET', '/api/audit?action=config.change')).body as Array<{ source: string | null }>;
+  t.true(rows.length > 0);
+  t.true(rows.every((r) => r.source === '127.0.0.1' || r.source === '::ffff:127.0.0.1'), JSON.stringify(rows));
+  const pushes = (await server.api('GET', '/api/audit?action=git.push')).body as Array<{ source: string | null }>;
+  t.true(pushes.length > 0 && pushes.every((r) => Boolean(r.source)));
+});

@@ -33,7 +33,7 @@ export async function loadSession(scalarium: Scalarium, ctx: Koa.Context): Promi
     const stored = principal ? await findSession(scalarium.db, id) : undefined;
     if (principal && stored) {
       const admin = Boolean(await scalarium.hooks.authorize.promise(principal, 'admin', { kind: 'server' }));
-      session = { id, principal, csrf: stored.csrf, admin };
+      session = { id, principal: { ...principal, source: ctx.ip }, csrf: stored.csrf, admin };
     }
   }
   ctx.state.uiSession = session;
