@@ -14,8 +14,8 @@ import { AGENT_PATH } from './agent/protocol.ts';
 import { Scalarium } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
-import { createInvite } from './db/identity.ts';
-import { instanceTokenMatches } from './db/instances.ts';
+import { createInvite, newToken } from './db/identity.ts';
+import { confirmNextToken, instanceTokenMatches, offerNextToken } from './db/instances.ts';
 import { releaseStale } from './db/locks.ts';
 import { failInterruptedDeployments } from './db/deployments.ts';
 import { failUnfinishedBuilds } from './db/builds.ts';
@@ -46,7 +46,14 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   await sealPlaintextSecrets(db, secrets);
   const bootId = crypto.randomBytes(4).toString('hex');
   const owner = `${config.serverId}:${bootId}`;
-  const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId);
+  const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId, {
+    async offer(id) {
+      const token = newToken();
+      await offerNextToken(db, id, token);
+      return token;
+    },
+    confirm: (id, token) => confirmNextToken(db, id, token),
+  });
   const scalarium = new Scalarium(config, db, hub, owner);
   scalarium.say = log;
   await loadPlugins(scalarium, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));

@@ -34,9 +34,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): AgentOptions {
 
 export function startAgent(options: AgentOptions) {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} agent: ${line}\n`);
-  const slugs = new SlugCache(path.join(options.dir, 'slugs'), {
-    authorization: `Bearer ${options.token}`, 'x-scalarium-instance': options.instanceId,
-  });
+  const slugs = new SlugCache(path.join(options.dir, 'slugs'), () => ({
+    authorization: `Bearer ${connection.token(options.token)}`, 'x-scalarium-instance': options.instanceId,
+  }));
   const pidFile = path.join(options.dir, 'app-pids');
   // Apps find the cluster's shape (roles, instances, addresses, apps) in this file; configure keeps it current.
   const clusterJsonFile = path.join(options.dir, 'cluster.json');

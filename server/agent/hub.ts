@@ -35,7 +35,12 @@ export class AgentHub extends EventEmitter<HubEvents> {
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
 
-  constructor(private readonly verify: (instanceId: string, token: string) => Promise<boolean>, private readonly serverId: string) {
+  constructor(
+    private readonly verify: (instanceId: string, token: string) => Promise<boolean>,
+    private readonly serverId: string,
+    /** Rotation of instance tokens: offer a replacement at each connection, confirm it on ack. */
+    private readonly tokens?: { offer(instanceId: string): Promise<string>; confirm(instanceId: string, token: string): Promise<unknown> },
+  ) {
     super();
   }
 
@@ -116,7 +121,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
         const previous = this.peers.get(peer.instanceId);
         if (previous && previous.socket !== ws) previous.socket.terminate();
         this.peers.set(peer.instanceId, peer);
-        ws.send(JSON.stringify({ type: 'welcome', serverId: this.serverId }));
+        // A token used in hello was the one it was given last time; a replacement is offered now.
+        await this.tokens?.confirm(peer.instanceId, message.token);
+        const token = await this.tokens?.offer(peer.instanceId);
+        ws.send(JSON.stringify({ type: 'welcome', serverId: this.serverId, ...(token ? { token } : {}) }));
         this.emit('connected', peer, message);
         return;
       }
@@ -151,6 +159,9 @@ export class AgentHub extends EventEmitter<HubEvents> {
         return;
       case 'heartbeat':
         this.emit('heartbeat', peer, message);
+        return;
+      case 'token-ack':
+        if (typeof message.token === 'string') void this.tokens?.confirm(peer.instanceId, message.token).catch(() => {});
         return;
     }
   }

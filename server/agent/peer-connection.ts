@@ -17,11 +17,18 @@ export class PeerConnection {
   private stopped = false;
   private attempt = 0;
   private readonly queue: string[] = [];
+  /** The token the server gave at the last welcome; it replaces the one from the environment. */
+  private rotatedToken: string | undefined;
 
   constructor(private readonly options: PeerOptions) {}
 
   start(): void {
     this.connect();
+  }
+
+  /** The instance token currently in force (for other requests to the server, e.g. slug downloads). */
+  token(fallback: string): string {
+    return this.rotatedToken ?? fallback;
   }
 
   get connected(): boolean {
@@ -49,7 +56,8 @@ export class PeerConnection {
     this.socket = socket;
     socket.on('open', () => {
       this.attempt = 0;
-      socket.send(JSON.stringify({ type: 'hello', ...this.options.hello() } satisfies HelloMessage));
+      const hello = this.options.hello();
+      socket.send(JSON.stringify({ type: 'hello', ...hello, token: this.rotatedToken ?? hello.token } satisfies HelloMessage));
       for (const text of this.queue.splice(0)) socket.send(text);
       this.options.onConnected?.();
     });
@@ -73,6 +81,13 @@ export class PeerConnection {
     try {
       message = JSON.parse(text) as ToPeer;
     } catch {
+      return;
+    }
+    if (message.type === 'welcome') {
+      if (typeof message.token === 'string' && message.token) {
+        this.rotatedToken = message.token;
+        socket.send(JSON.stringify({ type: 'token-ack', token: message.token }));
+      }
       return;
     }
     if (message.type !== 'request') return;

@@ -80,7 +80,10 @@ export interface HeartbeatMessage { type: 'heartbeat'; at: string; load: number[
 export interface ReplyMessage { type: 'reply'; reqId: number; ok: boolean; error?: string; result?: unknown }
 
 // ── server → agent/router ──────────────────────────────────────────────────────────────────────
-export interface WelcomeMessage { type: 'welcome'; serverId: string }
+/** `token` replaces the one the instance connected with (its user-data token is meant for one use). */
+export interface WelcomeMessage { type: 'welcome'; serverId: string; token?: string }
+/** The instance took the new token into use: the old one may be forgotten. */
+export interface TokenAckMessage { type: 'token-ack'; token: string }
 export type Request =
   | { op: 'start'; spec: ProcessSpec }
   | { op: 'stop'; ids: string[]; graceMs: number }
@@ -91,7 +94,7 @@ export type RequestMessage = { type: 'request'; reqId: number } & Request;
 
 export type LifecycleEventName = 'setup' | 'configure' | 'deploy' | 'undeploy' | 'shutdown';
 
-export type ToServer = HelloMessage | ProcessMessage | LogMessage | HeartbeatMessage | ReplyMessage;
+export type ToServer = HelloMessage | ProcessMessage | LogMessage | HeartbeatMessage | ReplyMessage | TokenAckMessage;
 export type ToPeer = WelcomeMessage | RequestMessage | ReplyMessage;
 
 export const AGENT_PATH = '/agent';

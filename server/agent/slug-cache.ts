@@ -13,7 +13,8 @@ const execFileAsync = promisify(execFile);
 export class SlugCache {
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly dir: string, private readonly authHeader: Record<string, string>) {}
+  /** `authHeader` is asked at each download: the instance token may have been rotated. */
+  constructor(private readonly dir: string, private readonly authHeader: () => Record<string, string>) {}
 
   /** Returns the unpacked slug directory, downloading it first if needed. */
   ensure(sha256: string, url: string): Promise<string> {
@@ -31,7 +32,7 @@ export class SlugCache {
     if (fs.existsSync(path.join(target, '.scalarium-slug-ok'))) return target;
     await fsp.mkdir(this.dir, { recursive: true });
     const archive = path.join(this.dir, `${sha256}.tgz.part`);
-    const res = await fetch(url, { headers: this.authHeader });
+    const res = await fetch(url, { headers: this.authHeader() });
     if (!res.ok || !res.body) throw new Error(`slug download failed: HTTP ${res.status}`);
     const hash = crypto.createHash('sha256');
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);

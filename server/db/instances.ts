@@ -41,7 +41,7 @@ export async function insertInstance(db: Db, i: { id: string; clusterId: number;
 }
 
 export async function setInstanceToken(db: Db, id: string, token: string): Promise<void> {
-  await db('instances').where({ id }).update({ token_hash: sha256(token) });
+  await db('instances').where({ id }).update({ token_hash: sha256(token), next_token_hash: null });
 }
 
 export async function listInstances(db: Db, clusterId?: number): Promise<Instance[]> {
@@ -55,9 +55,22 @@ export async function findInstance(db: Db, id: string): Promise<Instance | undef
   return row ? toInstance(row) : undefined;
 }
 
+/** The instance's current token, or the replacement it was just given. */
 export async function instanceTokenMatches(db: Db, id: string, token: string): Promise<boolean> {
-  const row = await db('instances').where({ id, token_hash: sha256(token) }).first();
+  const hash = sha256(token);
+  const row = await db('instances').where({ id }).andWhere((q) => q.where({ token_hash: hash }).orWhere({ next_token_hash: hash })).first();
   return Boolean(row);
+}
+
+/** Issues a replacement token (returned in plaintext once); the current one stays valid until confirmed. */
+export async function offerNextToken(db: Db, id: string, token: string): Promise<void> {
+  await db('instances').where({ id }).update({ next_token_hash: sha256(token) });
+}
+
+/** The instance uses its replacement token: it becomes the only one (the user-data token is dead). */
+export async function confirmNextToken(db: Db, id: string, token: string): Promise<boolean> {
+  const hash = sha256(token);
+  return (await db('instances').where({ id, next_token_hash: hash }).update({ token_hash: hash, next_token_hash: null })) > 0;
 }
 
 export async function updateInstance(db: Db, id: string, change: Partial<Pick<Instance, 'state' | 'address' | 'port' | 'pid' | 'lastSeenAt' | 'providerRef' | 'failure' | 'launchedAt'>>): Promise<void> {

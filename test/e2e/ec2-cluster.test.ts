@@ -3,6 +3,7 @@
 // instances behind 1 router and get it through that router; scale the app role 2 → 5 → 2 while a
 // poller checks that no request fails and that configure reaches every online instance.
 import test from 'ava';
+import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startMoto, freePort, type Moto } from '../helpers/moto.ts';
 import { startCloudSandbox, type CloudSandbox } from '../helpers/cloud-sandbox.ts';
@@ -64,6 +65,17 @@ test.serial('an app pushed to an ec2 cluster serves through its router', async (
     return online(c, 'app').length === 2 && online(c, 'router').length === 1 && c;
   });
   t.true(info.instances.every((i) => i.providerRef?.startsWith('i-')), 'every instance is an EC2 instance');
+
+  // The token in an instance's user-data is for one use: once its agent is connected it is replaced.
+  const ec2 = new EC2Client({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const app1 = online(info, 'app')[0]!;
+  const attribute = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: app1.providerRef!, Attribute: 'userData' }));
+  const userData = Buffer.from(attribute.UserData?.Value ?? '', 'base64').toString('utf8');
+  const bootToken = /SCALARIUM_INSTANCE_TOKEN='([^']+)'/.exec(userData)?.[1];
+  t.truthy(bootToken, 'the user-data carries the instance token');
+  const fetchBundle = () => fetch(`${server.url}/internal/agent.mjs`, { headers: { authorization: `Bearer ${bootToken}`, 'x-scalarium-instance': app1.id } });
+  await until('the user-data token to stop working', async () => (await fetchBundle()).status === 401);
+  t.is((await fetchBundle()).status, 401);
 
   t.is((await server.api('POST', '/api/apps', { name: 'shop', cluster: 'prod' })).status, 201);
   const repo = await createAppRepo('node-hello');

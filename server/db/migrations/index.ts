@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as initial from './001-initial.ts';
 import * as access from './002-access.ts';
 import * as clusters from './003-clusters.ts';
+import * as tokenRotation from './004-token-rotation.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const list: Array<[string, Migration]> = [
   ['001-initial', initial],
   ['002-access', access],
   ['003-clusters', clusters],
+  ['004-token-rotation', tokenRotation],
 ];
 
 export const migrations: Knex.MigrationSource<[string, Migration]> = {
