@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'throttled' | 'lost-response' | 'not-found';
+export type Fault = 'throttled' | 'lost-response' | 'not-found' | 'held';
 
 export interface ProxiedRequest {
   action: string;
@@ -22,6 +22,9 @@ export interface FaultProxy {
   throttle(action: string, times: number): void;
   loseResponse(action?: string, times?: number): void;
   notFoundAfterLaunch(times?: number): void;
+  /** The next n requests of an Action reach moto, but their answers wait until release() (e.g. to kill the client meanwhile). */
+  hold(action: string, times?: number): void;
+  release(): void;
   /** Every request seen, in order. */
   readonly requests: ProxiedRequest[];
   count(action: string, fault?: Fault): number;
@@ -41,6 +44,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const throttles = new Map<string, number>();
   const losses = new Map<string, number>();
   let notFounds = 0;
+  const holds = new Map<string, number>();
+  let released: Array<() => void> = [];
   const launched = new Set<string>();
   const requests: ProxiedRequest[] = [];
 
@@ -92,6 +97,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (action === 'RunInstances' && upstream.ok && notFounds > 0) {
       for (const match of answer.toString('utf8').matchAll(/<instanceId>(i-[0-9a-zA-Z]+)<\/instanceId>/g)) launched.add(match[1]!);
     }
+    if ((holds.get(action) ?? 0) > 0) {
+      holds.set(action, holds.get(action)! - 1);
+      entry.fault = 'held';
+      await new Promise<void>((resolve) => released.push(resolve));
+      if (req.socket.destroyed) return;
+    }
     if ((losses.get(action) ?? 0) > 0) {
       losses.set(action, losses.get(action)! - 1);
       entry.fault = 'lost-response';
@@ -117,6 +128,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     throttle(action, times) {
       throttles.set(action, (throttles.get(action) ?? 0) + times);
     },
+    hold(action, times = 1) {
+      holds.set(action, (holds.get(action) ?? 0) + times);
+    },
+    release() {
+      const waiting = released;
+      released = [];
+      for (const resolve of waiting) resolve();
+    },
     loseResponse(action = 'RunInstances', times = 1) {
       losses.set(action, (losses.get(action) ?? 0) + times);
     },
@@ -133,6 +152,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       requests.length = 0;
     },
     async close() {
+      for (const resolve of released.splice(0)) resolve();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
