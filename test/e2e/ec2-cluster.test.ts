@@ -28,10 +28,11 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  // Terminate the cloud instances' processes first, then the server and its local instances.
-  await sandbox?.cleanup();
-  await server?.cleanup();
-  await moto?.stop();
+  // Terminate the cloud instances' processes first, then the server and its local instances; each
+  // step runs even if an earlier one fails, so no process outlives the test.
+  for (const step of [() => sandbox?.cleanup(), () => server?.cleanup(), () => moto?.stop()]) {
+    await Promise.resolve().then(step).catch(() => {});
+  }
 });
 
 async function cluster(): Promise<ClusterInfo> {

@@ -22,10 +22,10 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await sandbox?.cleanup();
-  await server?.cleanup();
-  await proxy?.close();
-  await moto?.stop();
+  // Each step runs even if an earlier one fails: no process may outlive the test.
+  for (const step of [() => sandbox?.cleanup(), () => server?.cleanup(), () => proxy?.close(), () => moto?.stop()]) {
+    await Promise.resolve().then(step).catch(() => {});
+  }
 });
 
 async function taggedInstances(): Promise<string[]> {
