@@ -87,7 +87,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       // A new instance is set up, then configured and deployed onto; one that came back converges its apps.
       const instance = await findInstance(db, peer.instanceId);
       if (firstTime && instance) await setupInstance(scalarium, instance);
-      else for (const appRow of await listApps(db)) await reconcileApp(scalarium, appRow).catch(() => {});
+      else for (const appRow of (await listApps(db)).filter((a) => a.cluster_id === instance?.clusterId)) await reconcileApp(scalarium, appRow).catch(() => {});
     })().catch((error: Error) => log(`instance ${peer.instanceId}: ${error.message}`));
   });
 

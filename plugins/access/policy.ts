@@ -2,7 +2,7 @@
 // Show / Deploy / Manage, plus the admin flag. Tokens may narrow this further: a scope (one app or
 // cluster) and a role cap (e.g. a read-only token).
 import type { Db } from '../../server/db/knex.ts';
-import type { Principal, Role } from '../../server/db/identity.ts';
+import type { Principal } from '../../server/db/identity.ts';
 import type { Action, Resource } from '../../server/core/types.ts';
 import { findApp } from '../../server/db/apps.ts';
 import { findClusterById } from '../../server/db/instances.ts';
@@ -68,4 +68,3 @@ export async function decide(db: Db, principal: Principal, action: Action, resou
   return RANK[level] >= RANK[NEEDS[action]];
 }
 
-export const ROLE_NAMES: readonly Role[] = ['viewer', 'deployer', 'manager'];

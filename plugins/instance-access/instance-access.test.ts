@@ -48,7 +48,8 @@ test('ssh grants and keys follow onto the instances through configure', async (t
 
   t.is((await server.api('POST', '/api/access/revoke', { user: 'admin', cluster: 'local' })).status, 204);
   await waitFor(() => !fs.existsSync(path.join(accounts, 'home', 'admin')), 'account removed');
-  t.pass();
+  t.false(fs.existsSync(authorized), 'the key is gone with the grant');
+  t.deepEqual(fs.readdirSync(path.join(accounts, 'home')), []);
 });
 
 test('ssh and sudo are cluster grants, and keys are validated', async (t) => {

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { DeployContext } from '../../server/core/types.ts';
 import { ScalariumError } from '../../server/core/errors.ts';
+import { timed } from '../../server/core/timed.ts';
 import { configureCluster } from '../../server/core/configure.ts';
 import { deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess, type ProcessRow } from '../../server/db/processes.ts';
 import { findClusterById, listInstances, type Cluster, type Instance } from '../../server/db/instances.ts';
@@ -54,13 +55,8 @@ async function requireCluster(scalarium: Scalarium, id: number): Promise<Cluster
   return cluster;
 }
 
-async function timedStep<T>(steps: Step[], name: string, fn: () => Promise<T>, detail?: string): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    steps.push({ name, ms: Math.round(performance.now() - start), ...(detail ? { detail } : {}) });
-  }
+function timedStep<T>(steps: Step[], name: string, fn: () => Promise<T>): Promise<T> {
+  return timed(fn, (ms) => steps.push({ name, ms }));
 }
 
 function readinessFor(scalarium: Scalarium, config: Record<string, string>) {

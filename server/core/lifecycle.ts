@@ -3,7 +3,7 @@
 // Every run is recorded per instance (output, duration, result) and shown by `scalarium events`.
 import type { Scalarium } from './scalarium.ts';
 import type { Cluster, Instance } from '../db/instances.ts';
-import { findClusterById, listInstances, updateInstance } from '../db/instances.ts';
+import { findClusterById, findInstance, listInstances, updateInstance } from '../db/instances.ts';
 import { finishEventRun, startEventRun } from '../db/clusters.ts';
 import type { LifecycleEventName } from '../agent/protocol.ts';
 import type { HookResult } from '../agent/app-hooks.ts';
@@ -44,7 +44,7 @@ export async function runAgentEvent(
 export async function waitUntilOnline(scalarium: Scalarium, id: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const instance = (await listInstances(scalarium.db)).find((i) => i.id === id);
+    const instance = await findInstance(scalarium.db, id);
     if (instance?.state === 'online') return;
     if (instance?.state === 'failed' || Date.now() > deadline) {
       throw new Error(`instance ${id} is ${instance?.state ?? 'unknown'}${instance?.failure ? `: ${instance.failure}` : ''}, not online`);

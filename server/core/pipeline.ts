@@ -11,6 +11,7 @@ import { getConfig } from '../db/apps.ts';
 import type { Principal } from '../db/identity.ts';
 import { insertRelease, nextVersion, type Release } from '../db/releases.ts';
 import { dataPaths } from './paths.ts';
+import { timed } from './timed.ts';
 import { finishBuild, startBuild } from '../db/builds.ts';
 import { finishDeployment, startDeployment, type Step } from '../db/deployments.ts';
 import { extractCommit, type QuarantineEnv } from '../build/source.ts';
@@ -59,14 +60,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
   const log = teeOutput(output, path.join(paths.builds, `${buildId}.log`));
   const work = path.join(paths.tmp, `build-${buildId}-${crypto.randomBytes(4).toString('hex')}`);
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const start = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = Math.round(performance.now() - start);
-    }
-  };
+  const phase = <T>(name: string, fn: () => Promise<T>): Promise<T> => timed(fn, (ms) => (timings[name] = ms));
   let buildpackName: string | null = null;
   try {
     const config = await getConfig(scalarium.db, app.id);
@@ -75,14 +69,14 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
       config, output: log, defaultProcessTypes: {},
     };
     await fsp.mkdir(context.cacheDir, { recursive: true });
-    await timed('checkout', async () => {
+    await phase('checkout', async () => {
       await fsp.mkdir(context.buildDir, { recursive: true });
       await source.checkout(context.buildDir);
     }).catch((error: Error) => {
       throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: error.message });
     });
     await writeEnvDir(context.envDir, config);
-    const detection = await timed('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
+    const detection = await phase('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });
     });
     if (!detection) {
@@ -91,10 +85,10 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
     buildpackName = detection.name;
     const builder = scalarium.hooks.build.get(detection.builder);
     if (!builder) throw new ScalariumError('build_failed', { reason: `no builder "${detection.builder}" is loaded` });
-    await timed('compile', () => builder.promise(context, detection)).catch((error: Error) => {
+    await phase('compile', () => builder.promise(context, detection)).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });
     });
-    const spec = await timed('release', () => scalarium.hooks.release.promise(
+    const spec = await phase('release', () => scalarium.hooks.release.promise(
       { processTypes: context.defaultProcessTypes, config, description: /^[0-9a-f]{40,64}$/.test(commit) ? `Deploy ${commit.slice(0, 7)}` : `Deploy ${commit}` },
       { app, buildDir: context.buildDir, build: context },
     )).catch((error: Error) => {
@@ -105,7 +99,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
     }
     log.line(`-----> Process types: ${Object.keys(spec.processTypes).join(', ')}`);
     log.line('-----> Compressing...');
-    const slug = await timed('pack', () => new SlugStore(paths.slugs).pack(context.buildDir));
+    const slug = await phase('pack', () => new SlugStore(paths.slugs).pack(context.buildDir));
     log.line(`       Done: ${(slug.bytes / 1024 / 1024).toFixed(1)}M`);
     await finishBuild(scalarium.db, buildId, { status: 'succeeded', buildpack: buildpackName, slug: slug.sha256, processTypes: spec.processTypes, timings });
     return { buildId, slug: slug.sha256, spec };

@@ -86,10 +86,6 @@ export async function updateInstance(db: Db, id: string, change: Partial<Pick<In
   if (Object.keys(row).length) await db('instances').where({ id }).update(row);
 }
 
-export async function deleteInstance(db: Db, id: string): Promise<void> {
-  await db('instances').where({ id }).delete();
-}
-
 function toInstance(r: Record<string, any>): Instance {
   return {
     id: r.id, clusterId: r.cluster_id, role: r.role, state: r.state, address: r.address, port: r.port, pid: r.pid, lastSeenAt: r.last_seen_at,

@@ -40,11 +40,6 @@ export async function listProcesses(db: Db, filter: { appId?: number; instanceId
   return (await q).map(toProcess);
 }
 
-export async function findProcess(db: Db, id: string): Promise<ProcessRow | undefined> {
-  const row = await db('processes').where({ id }).first();
-  return row ? toProcess(row) : undefined;
-}
-
 function toProcess(r: Record<string, any>): ProcessRow {
   return {
     id: r.id, appId: r.app_id, instanceId: r.instance_id, type: r.type, release: r.release_version, state: r.state,

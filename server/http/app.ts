@@ -36,20 +36,21 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
   app.use(smartHttp(scalarium, repoStore(scalarium), sessions, () => `${scalarium.baseUrl}/internal/git/pre-receive`));
 
   const internal = new Router();
-  internal.post('/internal/git/pre-receive', preReceiveHandler(scalarium, sessions));
-  internal.get('/internal/slugs/:sha', async (ctx) => {
+  /** Slugs and the instance program are for instances only: their id and token. */
+  const instanceOnly: Koa.Middleware = async (ctx, next) => {
     const instanceId = ctx.get('x-scalarium-instance');
     const token = ctx.get('authorization').replace(/^Bearer /, '');
     if (!instanceId || !token || !(await instanceTokenMatches(scalarium.db, instanceId, token))) throw new ScalariumError('unauthenticated');
+    await next();
+  };
+  internal.post('/internal/git/pre-receive', preReceiveHandler(scalarium, sessions));
+  internal.get('/internal/slugs/:sha', instanceOnly, async (ctx) => {
     const store = new SlugStore(dataPaths(scalarium).slugs);
     if (!/^[0-9a-f]{64}$/.test(ctx.params.sha) || !store.has(ctx.params.sha)) throw new ScalariumError('not_found');
     ctx.type = 'application/gzip';
     ctx.body = fs.createReadStream(store.pathOf(ctx.params.sha));
   });
-  internal.get('/internal/agent.mjs', async (ctx) => {
-    const instanceId = ctx.get('x-scalarium-instance');
-    const token = ctx.get('authorization').replace(/^Bearer /, '');
-    if (!instanceId || !token || !(await instanceTokenMatches(scalarium.db, instanceId, token))) throw new ScalariumError('unauthenticated');
+  internal.get('/internal/agent.mjs', instanceOnly, async (ctx) => {
     const bundle = await agentBundle(path.join(scalarium.config.dataDir, 'agent-bundle'));
     ctx.type = 'text/javascript';
     ctx.set('X-Content-Sha256', bundle.sha256);
