@@ -16,6 +16,8 @@ export interface ServerConfig {
   readinessTimeoutMs: number;
   /** Identifies this server among several sharing one database. */
   serverId: string;
+  /** A git push whose body is larger than this is refused (SCALARIUM_MAX_PUSH_MB, default 1 GiB). */
+  maxPushBytes: number;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -25,6 +27,16 @@ function int(value: string | undefined, fallback: number, name: string): number 
     throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   }
   return n;
+}
+
+/** A size in MiB that must be at least 1: a limit of 0 would refuse every push. */
+function positiveMegabytes(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback * 1024 * 1024;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 1024 * 1024) {
+    throw new Error(`${name} must be a positive whole number of megabytes (1 to 1048576), got "${value}"`);
+  }
+  return n * 1024 * 1024;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -40,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     pluginSpecifiers: (env.SCALARIUM_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     readinessTimeoutMs: int(env.SCALARIUM_READINESS_TIMEOUT, 60, 'SCALARIUM_READINESS_TIMEOUT') * 1000,
     serverId: env.SCALARIUM_SERVER_ID ?? os.hostname(),
+    maxPushBytes: positiveMegabytes(env.SCALARIUM_MAX_PUSH_MB, 1024, 'SCALARIUM_MAX_PUSH_MB'),
   };
 }

@@ -67,6 +67,11 @@ export const catalogue = {
     hint: () => 'Push code first: git push scalarium main',
   },
   body_too_large: { status: 413, message: () => 'Request body too large.' },
+  push_too_large: {
+    status: 413,
+    message: (p) => `Push rejected: it is larger than this server's limit of ${p.limit} MB. Nothing was stored.`,
+    hint: () => 'Keep build output and large binaries out of the repository, or ask the operator to raise SCALARIUM_MAX_PUSH_MB.',
+  },
   build_failed: { status: 422, message: (p) => `Build failed: ${p.reason}` },
   deploy_failed: { status: 422, message: (p) => `Deploy failed: ${p.reason}` },
   no_capacity: { status: 503, message: (p) => `No instance can run processes: ${p.reason}` },

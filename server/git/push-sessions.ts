@@ -14,8 +14,15 @@ export class PushSessions {
     return token;
   }
 
+  /**
+   * Single use: the pre-receive hook calls back exactly once per push, and anything else that learns
+   * the token during the push (a build, a process the push starts) must not be able to call again.
+   */
   take(token: string | undefined): PushSession | undefined {
-    return token ? this.sessions.get(token) : undefined;
+    if (!token) return undefined;
+    const session = this.sessions.get(token);
+    if (session) this.sessions.delete(token);
+    return session;
   }
 
   close(token: string): void {

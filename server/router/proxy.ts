@@ -28,6 +28,8 @@ export interface ProxyOptions {
 /** Stale pooled sockets are retried on a fresh attempt at most this often per request. */
 const MAX_STALE_RETRIES = 2;
 
+const DUPLICATE_HOST = 'Bad Request: more than one Host header';
+
 export class Proxy {
   /** The one agent every proxied request goes through: pooled keep-alive connections. */
   readonly agent = new http.Agent({
@@ -61,6 +63,12 @@ export class Proxy {
     const now = Date.now();
     if (this.closing) res.shouldKeepAlive = false;
     const fwd = forwardHeaders(req, now, false, this.trustForwarded);
+    if (fwd.duplicateHost) {
+      // RFC 9112 §3.2: we would route by one Host while the app might read the other.
+      res.shouldKeepAlive = false;
+      sendError(res, 400, DUPLICATE_HOST);
+      return;
+    }
     const name = normalizeHost(fwd.host);
     const route = this.table.route(name);
     if (route === undefined) {
@@ -80,9 +88,13 @@ export class Proxy {
   readonly handleUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const now = Date.now();
     const fwd = forwardHeaders(req, now, true, this.trustForwarded);
+    socket.on('error', noop);
+    if (fwd.duplicateHost) {
+      sendRawError(socket, 400, DUPLICATE_HOST);
+      return;
+    }
     const name = normalizeHost(fwd.host);
     const route = this.table.route(name);
-    socket.on('error', noop);
     if (route === undefined) {
       sendRawError(socket, 404, `No app is served at ${fwd.host === '' ? '(no Host header)' : name}`);
       return;
@@ -303,6 +315,8 @@ interface Forward {
   headers: string[];
   /** The Host header as sent ('' when missing). */
   host: string;
+  /** More than one Host header was sent: the request must be refused. */
+  duplicateHost: boolean;
   hasBody: boolean;
 }
 
@@ -315,6 +329,8 @@ function forwardHeaders(req: http.IncomingMessage, now: number, upgrade: boolean
   const raw = req.rawHeaders;
   const headers: string[] = [];
   let host = '';
+  let duplicateHost = false;
+  let seenHost = false;
   let forwardedFor: string | undefined;
   let forwardedProto: string | undefined;
   let forwardedHost: string | undefined;
@@ -328,6 +344,9 @@ function forwardHeaders(req: http.IncomingMessage, now: number, upgrade: boolean
     const lower = name.toLowerCase();
     switch (lower) {
       case 'host':
+        // req.headers keeps the first Host, this loop would keep the last: two are refused.
+        if (seenHost) duplicateHost = true;
+        seenHost = true;
         host = value;
         break;
       case 'content-length':
@@ -373,7 +392,7 @@ function forwardHeaders(req: http.IncomingMessage, now: number, upgrade: boolean
   );
   if (chunked) headers.push('Transfer-Encoding', 'chunked');
   if (upgrade) headers.push('Connection', 'Upgrade', 'Upgrade', upgradeTo ?? '');
-  return { headers: connection === undefined ? headers : dropNamedByConnection(headers, connection), host, hasBody };
+  return { headers: connection === undefined ? headers : dropNamedByConnection(headers, connection), host, duplicateHost, hasBody };
 }
 
 /** Response headers minus hop-by-hop ones. */

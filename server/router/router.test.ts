@@ -584,6 +584,46 @@ test('WebSocket upgrades are passed through', async (t) => {
   res.destroy();
 });
 
+/** Writes `text` on a raw TCP connection and resolves with everything read until the router closes it. */
+async function rawExchange(port: number, text: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(socket, 'connect');
+  socket.write(text);
+  // A kept-alive connection would never close: end our side after a moment so the test cannot hang.
+  const timer = setTimeout(() => socket.end(), 2000);
+  await once(socket, 'close');
+  clearTimeout(timer);
+  return Buffer.concat(chunks).toString();
+}
+
+test('two Host headers → 400 and the connection is closed (RFC 9112 §3.2), requests and upgrades', async (t) => {
+  const a = await backend(t, 'A');
+  const b = await backend(t, 'B');
+  const { router: r } = await routedTo(t, { 'a.test': [a.backend], 'b.test': [b.backend] });
+
+  for (const [first, second] of [['a.test', 'b.test'], ['b.test', 'a.test'], ['a.test', 'a.test']]) {
+    const answer = await rawExchange(r.port, `GET / HTTP/1.1\r\nHost: ${first}\r\nHost: ${second}\r\n\r\n`);
+    t.regex(answer, /^HTTP\/1\.1 400 /, answer);
+    t.true(answer.includes('Bad Request: more than one Host header'), answer);
+    t.regex(answer, /\r\nConnection: close\r\n/i, answer);
+  }
+  const upgrade = await rawExchange(
+    r.port,
+    'GET /chat HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+  );
+  t.regex(upgrade, /^HTTP\/1\.1 400 /, upgrade);
+  t.true(upgrade.includes('Bad Request: more than one Host header'), upgrade);
+  t.is(a.connections + b.connections, 0, 'no backend was contacted');
+
+  // One Host header is still routed on the same kind of raw connection.
+  const ok = await rawExchange(r.port, 'GET / HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n');
+  t.regex(ok, /^HTTP\/1\.1 200 /, ok);
+  t.true(ok.endsWith('B'), ok);
+});
+
 // ── units ──────────────────────────────────────────────────────────────────────────────────────
 
 test('normalizeHost', (t) => {

@@ -12,16 +12,27 @@ import type { UiSession } from './session.ts';
 
 const SAME_SITE = new Set(['same-origin', 'none']);
 
+/**
+ * The whole origin counts, scheme and port included: a page on https://host or http://host:8443
+ * is another origin than http://host and must not post here. Our own origin is what koa sees —
+ * ctx.protocol honours X-Forwarded-Proto only when the app trusts a proxy. URL parsing on both
+ * sides normalises case and default ports (http://host:80 is http://host).
+ */
 export function isSameOrigin(ctx: Koa.Context): boolean {
   const site = ctx.get('sec-fetch-site');
   if (site && !SAME_SITE.has(site.toLowerCase())) return false;
   const origin = ctx.get('origin');
   if (origin) {
+    let given: string;
+    let own: string;
     try {
-      if (new URL(origin).host !== ctx.get('host').toLowerCase()) return false;
+      given = new URL(origin).origin;
+      own = new URL(`${ctx.protocol}://${ctx.host}`).origin;
     } catch {
-      return false; // "null" and other opaque origins
+      return false; // unparsable, or no usable Host of our own
     }
+    // An opaque origin ("null", file:, data:) serialises as "null" and never equals ours.
+    if (given === 'null' || given !== own) return false;
   }
   return true;
 }
