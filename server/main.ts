@@ -15,7 +15,7 @@ import { Scalarium } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
 import { createInvite, newToken } from './db/identity.ts';
-import { confirmNextToken, instanceTokenMatches, offerNextToken } from './db/instances.ts';
+import { confirmNextToken, instanceByToken, offerNextToken } from './db/instances.ts';
 import { releaseStale } from './db/locks.ts';
 import { failInterruptedDeployments } from './db/deployments.ts';
 import { failUnfinishedBuilds } from './db/builds.ts';
@@ -46,7 +46,10 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   await sealPlaintextSecrets(db, secrets);
   const bootId = crypto.randomBytes(4).toString('hex');
   const owner = `${config.serverId}:${bootId}`;
-  const hub = new AgentHub((id, token) => instanceTokenMatches(db, id, token), config.serverId, {
+  const hub = new AgentHub(async (id, token) => {
+    const instance = await instanceByToken(db, id, token);
+    return instance ? (instance.role === 'router' ? 'router' : 'agent') : undefined;
+  }, config.serverId, {
     async offer(id) {
       const token = newToken();
       await offerNextToken(db, id, token);

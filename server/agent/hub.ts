@@ -36,7 +36,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   private nextReqId = 1;
 
   constructor(
-    private readonly verify: (instanceId: string, token: string) => Promise<boolean>,
+    /** The kind an instance's token entitles it to (from its role, never from what it claims), or undefined. */
+    private readonly verify: (instanceId: string, token: string) => Promise<Peer['kind'] | undefined>,
     private readonly serverId: string,
     /** Rotation of instance tokens: offer a replacement at each connection, confirm it on ack. */
     private readonly tokens?: { offer(instanceId: string): Promise<string>; confirm(instanceId: string, token: string): Promise<unknown> },
@@ -113,11 +114,19 @@ export class AgentHub extends EventEmitter<HubEvents> {
       if (!peer) {
         if (message.type !== 'hello') return;
         clearTimeout(helloTimer);
-        if (typeof message.instanceId !== 'string' || typeof message.token !== 'string' || !(await this.verify(message.instanceId, message.token))) {
+        const kind = typeof message.instanceId === 'string' && typeof message.token === 'string'
+          ? await this.verify(message.instanceId, message.token) : undefined;
+        if (!kind) {
           ws.close(4001, 'unknown instance or bad token');
           return;
         }
-        peer = { instanceId: message.instanceId, kind: message.kind, pid: message.pid, port: message.port, address, socket: ws };
+        // An app instance claiming to be a router would be sent every app's route table.
+        if (message.kind !== kind) {
+          ws.close(4003, `instance ${message.instanceId} is not a ${String(message.kind).slice(0, 20)}`);
+          return;
+        }
+        const port = kind === 'router' && Number.isInteger(message.port) ? message.port : undefined;
+        peer = { instanceId: message.instanceId, kind, pid: Number.isInteger(message.pid) ? message.pid : 0, port, address, socket: ws };
         const previous = this.peers.get(peer.instanceId);
         if (previous && previous.socket !== ws) previous.socket.terminate();
         this.peers.set(peer.instanceId, peer);

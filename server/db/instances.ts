@@ -57,9 +57,14 @@ export async function findInstance(db: Db, id: string): Promise<Instance | undef
 
 /** The instance's current token, or the replacement it was just given. */
 export async function instanceTokenMatches(db: Db, id: string, token: string): Promise<boolean> {
+  return (await instanceByToken(db, id, token)) !== undefined;
+}
+
+/** The role of the instance the token belongs to, or undefined when it belongs to none. */
+export async function instanceByToken(db: Db, id: string, token: string): Promise<{ role: string } | undefined> {
   const hash = sha256(token);
-  const row = await db('instances').where({ id }).andWhere((q) => q.where({ token_hash: hash }).orWhere({ next_token_hash: hash })).first();
-  return Boolean(row);
+  const row = await db('instances').where({ id }).andWhere((q) => q.where({ token_hash: hash }).orWhere({ next_token_hash: hash })).first('role');
+  return row ? { role: String(row.role) } : undefined;
 }
 
 /** Issues a replacement token (returned in plaintext once); the current one stays valid until confirmed. */

@@ -15,14 +15,31 @@ export async function insertProcess(db: Db, p: Pick<ProcessRow, 'id' | 'appId' |
   });
 }
 
-export async function updateProcess(db: Db, id: string, change: Partial<Pick<ProcessRow, 'state' | 'port' | 'restarts' | 'startedAt' | 'routed'>>): Promise<void> {
+export type ProcessChange = Partial<Pick<ProcessRow, 'state' | 'port' | 'restarts' | 'startedAt' | 'routed'>>;
+
+export async function updateProcess(db: Db, id: string, change: ProcessChange): Promise<void> {
+  await updateWhere(db, { id }, change);
+}
+
+/** An instance's report about a process: applied only if that process is this instance's. */
+export async function updateProcessOnInstance(db: Db, instanceId: string, id: string, change: ProcessChange): Promise<void> {
+  await updateWhere(db, { id, instance_id: instanceId }, change);
+}
+
+/** Names of the apps that have processes on the instance (what its log lines may speak for). */
+export async function appsOnInstance(db: Db, instanceId: string): Promise<Set<string>> {
+  const rows = await db('processes').join('apps', 'apps.id', 'processes.app_id').where({ 'processes.instance_id': instanceId }).distinct('apps.name as name');
+  return new Set(rows.map((r: { name: string }) => r.name));
+}
+
+async function updateWhere(db: Db, where: Record<string, string>, change: ProcessChange): Promise<void> {
   const row: Record<string, unknown> = {};
   if (change.state !== undefined) row.state = change.state;
   if (change.port !== undefined) row.port = change.port;
   if (change.restarts !== undefined) row.restarts = change.restarts;
   if (change.startedAt !== undefined) row.started_at = change.startedAt;
   if (change.routed !== undefined) row.routed = change.routed;
-  if (Object.keys(row).length) await db('processes').where({ id }).update(row);
+  if (Object.keys(row).length) await db('processes').where(where).update(row);
 }
 
 export async function setRouted(db: Db, ids: string[], routed: boolean): Promise<void> {
