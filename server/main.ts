@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ServerConfig } from './core/config.ts';
 import { openDatabase } from './db/knex.ts';
@@ -14,7 +15,7 @@ import { AGENT_PATH } from './agent/protocol.ts';
 import { Scalarium } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
-import { createInvite, newToken } from './db/identity.ts';
+import { createInvite, isWellFormedToken, newToken } from './db/identity.ts';
 import { confirmNextToken, instanceByToken, offerNextToken } from './db/instances.ts';
 import { releaseStale } from './db/locks.ts';
 import { failInterruptedDeployments } from './db/deployments.ts';
@@ -29,6 +30,7 @@ import { reconcileCluster, stopClusterReconciles } from './core/cluster-service.
 import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
 import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
+import { prepareIsolation } from './sandbox/prepare.ts';
 
 const CLUSTER_RECONCILE_MS = Number(process.env.SCALARIUM_RECONCILE_INTERVAL ?? 15) * 1000;
 
@@ -39,7 +41,13 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+  // Everything the server writes is its own unless it says otherwise (database, slugs, logs, repos).
+  process.umask(0o077);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(config.dataDir, 0o700);
+  for (const file of ['scalarium.sqlite', 'scalarium.sqlite-wal', 'scalarium.sqlite-shm']) {
+    if (fs.existsSync(path.join(config.dataDir, file))) fs.chmodSync(path.join(config.dataDir, file), 0o600);
+  }
   const db = await openDatabase(config.dataDir);
   const secrets = loadSecretBox(config.dataDir);
   attachSecrets(db, secrets);
@@ -59,6 +67,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   const scalarium = new Scalarium(config, db, hub, owner);
   scalarium.say = log;
+  for (const line of await prepareIsolation(scalarium)) log(line);
   await loadPlugins(scalarium, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
 
   // Leftovers of this server's previous life (kill -9, power loss) are settled before anything new.
@@ -147,7 +156,22 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0] ?? 'start';
-  const config = loadConfig();
+  if (command === 'new-token') {
+    process.stdout.write(`${newToken()}\n`);
+    return 0;
+  }
+  let config: ServerConfig;
+  try {
+    config = loadConfig();
+    if (config.adminToken && !isWellFormedToken(config.adminToken)) {
+      throw new Error('SCALARIUM_ADMIN_TOKEN is not a Scalarium token (scl_… with a checksum); make one with `npx scalarium-server new-token`');
+    }
+  } catch (error) {
+    process.stderr.write(`scalarium-server: ${(error as Error).message}\n`);
+    return 2;
+  }
+  // Read once; nothing started later (git, agents, builds) may inherit the admin's credential.
+  delete process.env.SCALARIUM_ADMIN_TOKEN;
   if (command === 'start') {
     let running: RunningServer;
     try {
@@ -183,10 +207,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   process.stdout.write(
-    'usage: scalarium-server [start | stop-instances | rotate-key]\n\n' +
+    'usage: scalarium-server [start | stop-instances | rotate-key | new-token]\n\n' +
     '  start           run the server (default); env SCALARIUM_DATA_DIR, SCALARIUM_PORT, SCALARIUM_ROUTER_PORT, …\n' +
     '  rotate-key      re-encrypt stored secrets with a new key (stop the server first)\n' +
-    '  stop-instances  stop the local agents, their apps and the router of the data dir\n',
+    '  stop-instances  stop the local agents, their apps and the router of the data dir\n' +
+    '  new-token       print a new API token, e.g. for SCALARIUM_ADMIN_TOKEN\n',
   );
   return command === 'help' || command === '--help' ? 0 : 2;
 }

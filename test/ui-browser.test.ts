@@ -150,7 +150,7 @@ test('the admin sets a password through the first-start link, logs in with it, a
   await archiveForm.locator('input[name=archive]').fill(`http://127.0.0.1:1/${shortHostile}`);
   const [badArchive] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), archiveForm.locator('button').click()]);
   t.is(badArchive.status(), 422);
-  t.regex(await page.textContent('.flash.error') ?? '', /could not download/);
+  t.regex(await page.textContent('.flash.error') ?? '', /refused to fetch .*loopback/);
   t.is(await page.inputValue('input[name=archive]'), `http://127.0.0.1:1/${shortHostile}`);
   await assertInert(t, page, 'deploy error');
   await Promise.all([page.waitForURL(/notice=Deployed/), page.click('text=Deploy latest commit')]);

@@ -1,31 +1,39 @@
 // Builds apps with Heroku classic buildpacks. The app chooses its buildpacks with the BUILDPACK_URL
 // config var or a .buildpacks file (one per line); otherwise the built-ins are tried in order.
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import type { Plugin } from '../../server/core/scalarium.ts';
+import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { Detection } from '../../server/core/types.ts';
 import {
-  BUILTIN_ORDER, builtin, compile, detect, release, resolveBuildpack, type Buildpack,
+  BUILTIN_ORDER, builtin, compile, detect, release, resolveBuildpack, type Buildpack, type BuildpackSources,
 } from '../../server/build/buildpack-runner.ts';
+import { builtinBuildpacksDir } from '../../server/build/workspace.ts';
+import { readSourceFile } from '../../server/build/source-files.ts';
+import { outboundPolicy } from '../../server/core/outbound-policy.ts';
 
 const NAME = 'buildpacks';
+
+function sources(scalarium: Scalarium): BuildpackSources {
+  return { builtinDir: builtinBuildpacksDir(scalarium), outbound: outboundPolicy(scalarium), localRoots: scalarium.config.buildpackDirs };
+}
 
 export const buildpacksPlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
     scalarium.hooks.detect.tapPromise(NAME, async (build): Promise<Detection | undefined> => {
+      const ws = build.workspace;
       const chosen = build.config.BUILDPACK_URL
         ? [build.config.BUILDPACK_URL]
-        : (await fs.readFile(path.join(build.buildDir, '.buildpacks'), 'utf8').catch(() => ''))
+        : ((await readSourceFile(build.buildDir, '.buildpacks', ws.user?.uid)) ?? '')
             .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      if (chosen.length > 10) throw new Error('.buildpacks lists more than 10 buildpacks');
+      const from = sources(scalarium);
       if (chosen.length) {
         const packs: Buildpack[] = [];
-        for (const spec of chosen) packs.push(await resolveBuildpack(spec, build.cacheDir));
+        for (const spec of chosen) packs.push(await resolveBuildpack(spec, ws, from));
         return { builder: 'buildpack', name: packs.map((p) => p.name).join(', '), data: packs };
       }
       for (const name of BUILTIN_ORDER) {
-        const pack = builtin(name);
-        const detected = await detect(pack, build.buildDir);
+        const pack = builtin(from, name);
+        const detected = await detect(pack, ws);
         if (detected) return { builder: 'buildpack', name: detected, data: [pack] };
       }
       return undefined;
@@ -33,12 +41,9 @@ export const buildpacksPlugin: Plugin = {
 
     scalarium.hooks.build.for('buildpack').tapPromise(NAME, async (build, detection) => {
       const packs = detection.data as Buildpack[];
-      const envDir = build.envDir;
-      for (const pack of packs) {
-        await compile(pack, { build: build.buildDir, cache: path.join(build.cacheDir, pack.name), env: envDir }, build.output);
-      }
+      for (const pack of packs) await compile(pack, build.workspace, build.output);
       const last = packs[packs.length - 1];
-      if (last) build.defaultProcessTypes = await release(last, build.buildDir);
+      if (last) build.defaultProcessTypes = await release(last, build.workspace);
     });
   },
 };

@@ -1,8 +1,7 @@
 // Process types come from the Procfile, over the buildpack's defaults.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Plugin } from '../../server/core/scalarium.ts';
 import { isValidProcessType } from '../../server/core/names.ts';
+import { readSourceFile } from '../../server/build/source-files.ts';
 
 const NAME = 'procfile';
 
@@ -26,7 +25,8 @@ export const procfilePlugin: Plugin = {
   apply(scalarium) {
     scalarium.hooks.release.tapPromise(NAME, async (spec, context) => {
       if (!context.buildDir) return spec;
-      const text = await fs.readFile(path.join(context.buildDir, 'Procfile'), 'utf8').catch(() => undefined);
+      // The build has run by now: Procfile may be anything it made, so no links, no FIFOs, no big files.
+      const text = await readSourceFile(context.buildDir, 'Procfile', context.build?.workspace.user?.uid);
       if (text === undefined) return spec;
       return { ...spec, processTypes: { ...spec.processTypes, ...parseProcfile(text) } };
     });

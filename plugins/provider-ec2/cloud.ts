@@ -129,6 +129,9 @@ export class Ec2Cloud {
         ImageId: spec.image,
         InstanceType: spec.instanceType as RunInstancesCommandInput['InstanceType'],
         UserData: Buffer.from(spec.userData).toString('base64'),
+        // IMDSv2 only, one hop: a token must be asked for with a PUT from the instance itself, so a
+        // server-side request forgery or a container on the host cannot read the instance's role keys.
+        MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         TagSpecifications: [{ ResourceType: 'instance', Tags: instanceTags(this.cluster, row) }],
         ...(spec.subnet ? { SubnetId: spec.subnet } : {}),
         ...(spec.keyPair ? { KeyName: spec.keyPair } : {}),

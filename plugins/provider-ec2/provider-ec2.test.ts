@@ -113,7 +113,7 @@ test.before(async () => {
   ec2 = new EC2Client({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-ec2-'));
   const env: NodeJS.ProcessEnv = {
-    ...process.env, SCALARIUM_DATA_DIR: dataDir, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', SCALARIUM_HOST: '127.0.0.1',
+    ...process.env, SCALARIUM_DATA_DIR: dataDir, SCALARIUM_APPS_DIR: `${dataDir}-apps`, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', SCALARIUM_HOST: '127.0.0.1',
     SCALARIUM_SERVER_ID: 'ec2-test',
   };
   delete env.DATABASE_URL;
@@ -139,6 +139,7 @@ test.after.always(async () => {
   ec2?.destroy();
   await moto?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(`${dataDir}-apps`, { recursive: true, force: true });
 });
 
 test.serial('launches tagged instances whose user-data starts agents that connect; a second run changes nothing', async (t) => {
@@ -239,7 +240,7 @@ test.serial('kill -9 between RunInstances and the database write: the instance i
   const token = crypto.randomBytes(32).toString('base64url');
   const launched = await ec2.send(new RunInstancesCommand({
     ClientToken: id, ImageId: IMAGE, MinCount: 1, MaxCount: 1,
-    UserData: Buffer.from(userDataScript({ instanceId: id, role: 'app', cluster: 'phoenix', token, serverUrl: running.url })).toString('base64'),
+    UserData: Buffer.from(userDataScript({ instanceId: id, role: 'app', cluster: 'phoenix', token, serverUrl: running.url, appUids: running.scalarium.config.appUids })).toString('base64'),
     TagSpecifications: [{ ResourceType: 'instance', Tags: instanceTags({ name: 'phoenix', uid }, { id, role: 'app' }) }],
   }));
   const instanceId = launched.Instances![0]!.InstanceId!;

@@ -248,7 +248,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         const token = newToken();
         await setInstanceToken(db, row.id, token);
         await updateInstance(db, row.id, { state: 'booting', failure: null });
-        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx) });
+        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx), appUids: scalarium.config.appUids });
         let launched: { instance: CloudInstance; adopted: boolean };
         try {
           launched = await ctx.cloud.launch(row, {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { agentSocketUrl, serverBaseUrl, shQuote, userDataScript } from './user-data.ts';
 
-const input = { instanceId: 'prod-app-0123abcd', role: 'app', cluster: 'prod', token: 'A'.repeat(43), serverUrl: 'http://10.0.0.5:5050/' };
+const input = { instanceId: 'prod-app-0123abcd', role: 'app', cluster: 'prod', token: 'A'.repeat(43), serverUrl: 'http://10.0.0.5:5050/', appUids: { first: 200000, last: 299999 } };
 
 test('the script is valid POSIX sh and carries the instance, role, token and server URLs', (t) => {
   const script = userDataScript(input);
@@ -21,6 +21,9 @@ test('the script is valid POSIX sh and carries the instance, role, token and ser
   t.regex(script, /SCALARIUM_SERVER_URL='ws:\/\/10\.0\.0\.5:5050\/agent'/);
   t.regex(script, /SCALARIUM_INSTANCE_ROOT:-\/var\/lib\/scalarium\/\$SCALARIUM_INSTANCE_ID/);
   t.regex(script, /echo \$! >"\$ROOT\/pid"/);
+  // Apps' uids are kept from the metadata service; their folders are outside the agent's.
+  t.regex(script, /iptables -I OUTPUT -d 169\.254\.169\.254 -m owner --uid-owner 200000-299999 -j REJECT/);
+  t.regex(script, /SCALARIUM_APPS_DIR="\$APPS"/);
   t.true(script.length < 16 * 1024, 'fits EC2\'s user-data limit');
 });
 

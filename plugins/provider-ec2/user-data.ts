@@ -17,6 +17,8 @@ export interface UserDataInput {
   token: string;
   /** The server's HTTP(S) base URL as instances reach it, e.g. http://10.0.0.5:5050. */
   serverUrl: string;
+  /** The uids apps run as (SCALARIUM_APP_UIDS): they are kept from the metadata service. */
+  appUids: { first: number; last: number };
 }
 
 const SAFE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -70,12 +72,15 @@ export function userDataScript(input: UserDataInput): string {
   if (!SAFE_ID.test(input.instanceId)) throw new Error(`instance id "${input.instanceId}" is not usable in user-data`);
   if (!/^[A-Za-z0-9_-]{16,256}$/.test(input.token)) throw new Error('instance token must be 16-256 URL-safe characters');
   const base = serverBaseUrl(input.serverUrl);
+  const uids = `${Math.trunc(input.appUids.first)}-${Math.trunc(input.appUids.last)}`;
   const label = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '?');
   return `#!/bin/sh
 # Scalarium user-data for instance ${input.instanceId} (role ${label(input.role)}, cluster ${label(input.cluster)}).
 # Installs Node if missing (best effort), downloads the instance program from the server with this
 # instance's token, starts it detached and records its pid in $ROOT/pid. Overrides:
-# SCALARIUM_INSTANCE_ROOT, SCALARIUM_ROUTER_HOST, SCALARIUM_ROUTER_PORT, SCALARIUM_ADVERTISE_ADDRESS.
+# SCALARIUM_INSTANCE_ROOT, SCALARIUM_APPS_DIR, SCALARIUM_ROUTER_HOST, SCALARIUM_ROUTER_PORT,
+# SCALARIUM_ADVERTISE_ADDRESS, SCALARIUM_IMDS_GUARD=0 (leave the firewall alone),
+# SCALARIUM_INSTALL_BWRAP=0 (do not install bubblewrap).
 set -u
 SCALARIUM_INSTANCE_ID=${shQuote(input.instanceId)}
 SCALARIUM_ROLE=${shQuote(input.role)}
@@ -83,9 +88,35 @@ SCALARIUM_HTTP_URL=${shQuote(base)}
 SCALARIUM_SERVER_URL=${shQuote(agentSocketUrl(base))}
 SCALARIUM_INSTANCE_TOKEN=${shQuote(input.token)}
 ROOT="\${SCALARIUM_INSTANCE_ROOT:-/var/lib/scalarium/$SCALARIUM_INSTANCE_ID}"
+# The apps' folders: outside ROOT (which only the agent reads), traversable so that each app's uid
+# can walk to its own folder.
+APPS="\${SCALARIUM_APPS_DIR:-/var/lib/scalarium-apps}"
 umask 077
-mkdir -p "$ROOT" || exit 1
+mkdir -p "$ROOT" "$APPS" || exit 1
+chmod 700 "$ROOT" && chmod 711 "$APPS" || exit 1
 log() { printf '%s scalarium: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" | tee -a "$ROOT/bootstrap.log" >&2; }
+
+# Apps' uids may not reach the instance metadata service (its credentials are the instance's).
+if [ "\${SCALARIUM_IMDS_GUARD:-1}" != 0 ]; then
+  if command -v iptables >/dev/null 2>&1; then
+    iptables -C OUTPUT -d 169.254.169.254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null ||
+      iptables -I OUTPUT -d 169.254.169.254 -m owner --uid-owner ${uids} -j REJECT ||
+      log "warning: could not keep apps from the metadata service (iptables failed)"
+  else
+    log "warning: no iptables: apps' uids can reach the metadata service (IMDSv2 with hop limit 1 still applies)"
+  fi
+fi
+
+# Bubblewrap gives apps a read-only system and a private /tmp on top of their own uid (best effort).
+if [ "\${SCALARIUM_INSTALL_BWRAP:-1}" != 0 ] && ! command -v bwrap >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap
+  elif command -v dnf >/dev/null 2>&1; then
+    dnf install -y bubblewrap
+  elif command -v yum >/dev/null 2>&1; then
+    yum install -y bubblewrap
+  fi >>"$ROOT/bootstrap.log" 2>&1 || log "bubblewrap is not available: apps are isolated by their uids only"
+fi
 
 if ! command -v node >/dev/null 2>&1; then
   log "node is missing: installing it from the distribution (best effort)"
@@ -135,7 +166,7 @@ if [ "$SCALARIUM_ROLE" = router ]; then
   export SCALARIUM_ROUTER_STATE="\${SCALARIUM_ROUTER_STATE:-$ROOT/routes.json}"
 fi
 export SCALARIUM_ROLE SCALARIUM_SERVER_URL
-export SCALARIUM_AGENT_DIR="$ROOT"
+export SCALARIUM_AGENT_DIR="$ROOT" SCALARIUM_APPS_DIR="$APPS"
 unset SCALARIUM_HTTP_URL
 cd "$ROOT" || exit 1
 if command -v setsid >/dev/null 2>&1; then

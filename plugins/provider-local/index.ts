@@ -62,7 +62,15 @@ async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id'
     SCALARIUM_INSTANCE_ID: instance.id,
     SCALARIUM_INSTANCE_TOKEN: token,
     SCALARIUM_AGENT_DIR: dir,
+    // The apps' folders of this instance, outside the 0700 data dir; sandboxes cover the data dir.
+    SCALARIUM_APPS_DIR: path.join(scalarium.config.appsDir, 'instances', instance.id),
+    SCALARIUM_HIDDEN_DIRS: scalarium.config.dataDir,
   };
+  // The operator's isolation choices reach the agents on this host too.
+  for (const name of ['SCALARIUM_SANDBOX', 'SCALARIUM_INSECURE_SHARED_USER']) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
   if (instance.role === 'router') {
     env.SCALARIUM_ROUTER_HOST = scalarium.config.routerHost;
     env.SCALARIUM_ROUTER_PORT = String(scalarium.config.routerPort);

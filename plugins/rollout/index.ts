@@ -10,6 +10,7 @@ import { configureCluster } from '../../server/core/configure.ts';
 import { deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess, type ProcessRow } from '../../server/db/processes.ts';
 import { findClusterById, listInstances, type Cluster, type Instance } from '../../server/db/instances.ts';
 import type { ProcessReport, ProcessSpec } from '../../server/agent/protocol.ts';
+import { appUser } from '../../server/sandbox/identities.ts';
 import type { Step } from '../../server/db/deployments.ts';
 
 const NAME = 'rollout';
@@ -125,6 +126,7 @@ export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise
       id, app: app.name, type, release: release.version, command: release.processTypes[type]!,
       env: { ...release.config, DYNO: `${type}.${index}`, SCALARIUM_APP: app.name, SCALARIUM_RELEASE: `v${release.version}`, SCALARIUM_PROCESS_TYPE: type },
       slug: { sha256: release.slug, url: `${scalarium.baseUrl}/internal/slugs/${release.slug}` },
+      user: appUser(scalarium.config.appUids, app.uid_index),
       ...(type === 'web' ? { readiness } : {}),
     };
     const report = await scalarium.hub.request<ProcessReport>(instance.id, { op: 'start', spec }, readiness.timeoutMs + START_ALLOWANCE_MS);

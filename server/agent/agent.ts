@@ -7,15 +7,23 @@ import path from 'node:path';
 import { PeerConnection } from './peer-connection.ts';
 import type { ProcessReport, Request } from './protocol.ts';
 import { SlugCache } from './slug-cache.ts';
-import { Supervisor } from './supervisor.ts';
+import { Supervisor, type SandboxPolicy } from './supervisor.ts';
 import { applySandboxedAccounts, applySystemAccounts } from './accounts.ts';
 import { runAppHook, type HookResult } from './app-hooks.ts';
+import { AppDirs } from './app-dirs.ts';
+import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
+import { platformDir } from '../sandbox/dirs.ts';
 
 export interface AgentOptions {
   serverUrl: string;
   instanceId: string;
   token: string;
+  /** The agent's own directory (slug archives, pid files): nobody else reads it. */
   dir: string;
+  /** Where the apps' folders are: reachable by the apps' uids, so outside `dir`. */
+  appsDir: string;
+  /** More platform directories that sandboxes must cover (the local provider's data dir). */
+  hiddenDirs: string[];
 }
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv): AgentOptions {
@@ -29,35 +37,65 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): AgentOptions {
     instanceId: need('SCALARIUM_INSTANCE_ID'),
     token: need('SCALARIUM_INSTANCE_TOKEN'),
     dir: path.resolve(env.SCALARIUM_AGENT_DIR ?? '.'),
+    appsDir: path.resolve(env.SCALARIUM_APPS_DIR ?? '/var/lib/scalarium-apps'),
+    hiddenDirs: (env.SCALARIUM_HIDDEN_DIRS ?? '').split(':').filter((d) => d.startsWith('/')),
   };
 }
 
-export function startAgent(options: AgentOptions) {
+export function startAgent(options: AgentOptions, isolation: Isolation = detectIsolation(process.env)) {
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} agent: ${line}\n`);
+  log(isolation.summary);
+  if (isolation.warning) log(`WARNING: ${isolation.warning}`);
+  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(options.dir, 0o700);
   const slugs = new SlugCache(path.join(options.dir, 'slugs'), () => ({
     authorization: `Bearer ${connection.token(options.token)}`, 'x-scalarium-instance': options.instanceId,
   }));
+  const apps = new AppDirs(options.appsDir, slugs);
   const pidFile = path.join(options.dir, 'app-pids');
-  // Apps find the cluster's shape (roles, instances, addresses, apps) in this file; configure keeps it current.
-  const clusterJsonFile = path.join(options.dir, 'cluster.json');
+  // Apps find the cluster's shape (roles, instances, addresses, apps) in this file; configure keeps
+  // it current. It sits beside the apps' folders (root-owned, world-readable) so every app can read
+  // it; sandboxes bind its folder, so that a replaced file shows through.
+  const clusterDir = path.join(options.appsDir, '.cluster');
+  const clusterJsonFile = path.join(clusterDir, 'cluster.json');
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8', SCALARIUM_CLUSTER_JSON: clusterJsonFile,
   };
+  const sandbox: SandboxPolicy = { isolation, readable: [clusterDir], hidden: [options.dir, ...options.hiddenDirs] };
+  const prune = () => apps.prune(supervisor.slugsInUse()).catch((error: Error) => log(`pruning app folders failed: ${error.message}`));
   const supervisor: Supervisor = new Supervisor({
     report: (report: ProcessReport) => connection.send({ type: 'process', process: report }),
     log: (app, source, line) => connection.send({ type: 'log', app, source, line, at: new Date().toISOString() }),
     // Recorded so that an operator (or a test) can clean up app processes even if the agent is killed -9.
     changed: () => fs.writeFile(pidFile, supervisor.pids().join('\n'), () => {}),
-  }, baseEnv);
+  }, baseEnv, sandbox);
+
+  const ready = (async () => {
+    await platformDir(options.appsDir, 0o711);
+    await platformDir(clusterDir, 0o755);
+    // Present from the start: sandboxes bind it, and an app may read it before the first configure.
+    if (!fs.existsSync(clusterJsonFile)) await fs.promises.writeFile(clusterJsonFile, '{}\n', { mode: 0o644 });
+    await fs.promises.chmod(clusterJsonFile, 0o644);
+    await prune(); // leftovers of an earlier life of this agent: nothing runs yet
+  })();
 
   const handle = async (request: Request): Promise<unknown> => {
+    await ready;
     switch (request.op) {
       case 'start': {
-        const dir = await slugs.ensure(request.spec.slug.sha256, request.spec.slug.url);
-        return supervisor.start(request.spec, dir);
+        const { spec } = request;
+        if (isolation.mode === 'uid' && !spec.user) throw new Error(`the server did not say which uid ${spec.app} runs as; upgrade the server`);
+        const release = await apps.release(spec.app, spec.slug, isolation.mode === 'uid' ? spec.user : undefined);
+        try {
+          return await supervisor.start(spec, release);
+        } finally {
+          void prune();
+        }
       }
       case 'stop':
         await supervisor.stop(request.ids, request.graceMs);
+        // Before answering: once the server hears "stopped", nothing of those releases is left here.
+        await prune();
         return { stopped: request.ids.length };
       case 'event': {
         const payload = (request.payload ?? {}) as { accounts?: unknown; cluster?: unknown; apps?: unknown };
@@ -69,13 +107,16 @@ export function startAgent(options: AgentOptions) {
         }
         if (payload.cluster !== undefined) {
           const clusterJson = JSON.stringify(payload.cluster, null, 2);
-          await fs.promises.writeFile(clusterJsonFile, clusterJson, { mode: 0o644 });
+          // Replaced by rename: a sandbox bind of the old file would otherwise see a half-written one.
+          await fs.promises.writeFile(`${clusterJsonFile}.new`, clusterJson, { mode: 0o644 });
+          await fs.promises.chmod(`${clusterJsonFile}.new`, 0o644);
+          await fs.promises.rename(`${clusterJsonFile}.new`, clusterJsonFile);
           // Events about one app (deploy, undeploy) run only that app's hook; cluster events run every app's.
           const only = Array.isArray(payload.apps) ? new Set(payload.apps as string[]) : undefined;
           const dirs = [...supervisor.appDirs()].filter(([app]) => !only || only.has(app));
           result.hooks = [];
-          for (const [app, dir] of dirs) {
-            result.hooks.push(await runAppHook(app, dir, request.event, clusterJson, { ...baseEnv, SCALARIUM_CLUSTER_JSON: clusterJsonFile }));
+          for (const [app, place] of dirs) {
+            result.hooks.push(await runAppHook(app, place, request.event, clusterJson, baseEnv, sandbox));
           }
         }
         return result;

@@ -1,21 +1,39 @@
 // The app's own lifecycle hooks, as Scalarium's custom recipes: `.scalarium/hooks/<event>` in the
 // app's slug runs on the instance after the agent has done its part, with the cluster JSON (roles,
-// instances, addresses, apps) on stdin. The script is the app's own code, run in its directory.
+// instances, addresses, apps) on stdin. The script is the app's own code, run in its directory,
+// confined exactly like the app's processes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LifecycleEventName } from './protocol.ts';
+import { confine, type UnixUser } from '../sandbox/confine.ts';
+import type { SandboxPolicy } from './supervisor.ts';
 
 const TIMEOUT_MS = 120_000;
 const MAX_OUTPUT = 64 * 1024;
 
 export interface HookResult { app: string; ran: boolean; ok: boolean; output: string }
 
-export function runAppHook(app: string, slugDir: string, event: LifecycleEventName, clusterJson: string, env: Record<string, string>): Promise<HookResult> {
+export interface AppPlace { dir: string; tmp: string; user?: UnixUser }
+
+export function runAppHook(
+  app: string, place: AppPlace, event: LifecycleEventName, clusterJson: string, env: Record<string, string>, sandbox: SandboxPolicy,
+): Promise<HookResult> {
+  const slugDir = place.dir;
   const script = path.join(slugDir, '.scalarium', 'hooks', event);
-  if (!fs.existsSync(script)) return Promise.resolve({ app, ran: false, ok: true, output: '' });
+  // lstat: a hook that is a symlink could name a file only the agent may read; the app's own uid
+  // runs it anyway, but there is no reason to follow links here.
+  const stat = fs.lstatSync(script, { throwIfNoEntry: false });
+  if (!stat?.isFile()) return Promise.resolve({ app, ran: false, ok: true, output: '' });
+  let command: ReturnType<typeof confine>;
+  try {
+    command = confine(sandbox.isolation, { user: place.user, writable: [place.dir, place.tmp], readable: sandbox.readable, hidden: sandbox.hidden, cwd: slugDir }, [script]);
+  } catch (error) {
+    return Promise.resolve({ app, ran: true, ok: false, output: `could not run the hook: ${(error as Error).message}` });
+  }
+  const hookEnv = { ...env, HOME: slugDir, TMPDIR: sandbox.isolation.bwrap ? '/tmp' : place.tmp, SCALARIUM_EVENT: event, SCALARIUM_APP: app };
   return new Promise((resolve) => {
-    const child = spawn(script, [], { cwd: slugDir, env: { ...env, SCALARIUM_EVENT: event, SCALARIUM_APP: app }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command.file, command.args, { cwd: command.cwd, env: hookEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let output = '';
     const collect = (chunk: Buffer) => {
       if (output.length < MAX_OUTPUT) output += chunk.toString();

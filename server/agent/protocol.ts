@@ -23,6 +23,8 @@ export interface ProcessSpec {
   command: string;
   env: Record<string, string>;
   slug: { sha256: string; url: string };
+  /** The app's own unprivileged identity; an agent running as root refuses to start without it. */
+  user?: { uid: number; gid: number };
   /** Only web processes get a readiness check; others are ready once they stay up briefly. */
   readiness?: ReadinessCheck;
 }

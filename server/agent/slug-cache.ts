@@ -1,14 +1,14 @@
-// Slugs on an instance: downloaded once by sha256, verified, unpacked into slugs/<sha256>/.
+// Slugs on an instance: each downloaded once by sha256 into slugs/<sha256>.tgz (readable by the agent
+// only), verified, and removed once no process here runs it. AppDirs unpacks them per app.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { Readable, Transform } from 'node:stream';
 
-const execFileAsync = promisify(execFile);
+/** Slugs are made by the server; this only stops a runaway download filling the disk. */
+const MAX_SLUG_BYTES = 4 * 1024 ** 3;
 
 export class SlugCache {
   private readonly inflight = new Map<string, Promise<string>>();
@@ -16,7 +16,7 @@ export class SlugCache {
   /** `authHeader` is asked at each download: the instance token may have been rotated. */
   constructor(private readonly dir: string, private readonly authHeader: () => Record<string, string>) {}
 
-  /** Returns the unpacked slug directory, downloading it first if needed. */
+  /** Returns the path of the verified slug archive, downloading it first if needed. */
   ensure(sha256: string, url: string): Promise<string> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) return Promise.reject(new Error('invalid slug id'));
     let pending = this.inflight.get(sha256);
@@ -27,29 +27,38 @@ export class SlugCache {
     return pending;
   }
 
+  /** Deletes every archive but those in `keep` (and those being downloaded). */
+  async prune(keep: Set<string>): Promise<void> {
+    for (const file of await fsp.readdir(this.dir).catch(() => [] as string[])) {
+      const sha = /^([0-9a-f]{64})\.tgz(?:\.part)?$/.exec(file)?.[1];
+      if (sha && !keep.has(sha) && !this.inflight.has(sha)) await fsp.rm(path.join(this.dir, file), { force: true });
+    }
+  }
+
   private async fetch(sha256: string, url: string): Promise<string> {
-    const target = path.join(this.dir, sha256);
-    if (fs.existsSync(path.join(target, '.scalarium-slug-ok'))) return target;
-    await fsp.mkdir(this.dir, { recursive: true });
-    const archive = path.join(this.dir, `${sha256}.tgz.part`);
+    const target = path.join(this.dir, `${sha256}.tgz`);
+    if (fs.existsSync(target)) return target;
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const part = `${target}.part`;
     const res = await fetch(url, { headers: this.authHeader() });
     if (!res.ok || !res.body) throw new Error(`slug download failed: HTTP ${res.status}`);
     const hash = crypto.createHash('sha256');
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    body.on('data', (chunk: Buffer) => hash.update(chunk));
-    await pipeline(body, fs.createWriteStream(archive));
-    if (hash.digest('hex') !== sha256) {
-      await fsp.rm(archive, { force: true });
-      throw new Error('slug download corrupted: checksum mismatch');
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        if (bytes > MAX_SLUG_BYTES) return done(new Error('slug download is larger than 4 GiB'));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, fs.createWriteStream(part, { mode: 0o600 }));
+      if (hash.digest('hex') !== sha256) throw new Error('slug download corrupted: checksum mismatch');
+      await fsp.rename(part, target);
+      return target;
+    } finally {
+      await fsp.rm(part, { force: true });
     }
-    const unpacking = `${target}.part`;
-    await fsp.rm(unpacking, { recursive: true, force: true });
-    await fsp.mkdir(unpacking, { recursive: true });
-    await execFileAsync('tar', ['-xzf', archive, '-C', unpacking]);
-    await fsp.writeFile(path.join(unpacking, '.scalarium-slug-ok'), '');
-    await fsp.rm(target, { recursive: true, force: true });
-    await fsp.rename(unpacking, target);
-    await fsp.rm(archive, { force: true });
-    return target;
   }
 }

@@ -6,6 +6,9 @@ import net from 'node:net';
 import readline from 'node:readline';
 import type { ProcessReport, ProcessSpec, ProcessState } from './protocol.ts';
 import { waitReady } from './readiness.ts';
+import { confine, type UnixUser } from '../sandbox/confine.ts';
+import type { Isolation } from '../sandbox/isolation.ts';
+import type { ReleaseDir } from './app-dirs.ts';
 
 /** Non-web processes count as ready once they stay up this long. */
 const SETTLE_MS = 1000;
@@ -14,6 +17,7 @@ const MAX_BACKOFF_MS = 30_000;
 interface Supervised {
   spec: ProcessSpec;
   dir: string;
+  tmp: string;
   port: number;
   child?: ChildProcess;
   state: ProcessState;
@@ -31,20 +35,39 @@ export interface SupervisorEvents {
   changed(): void;
 }
 
+/** What every app process may see besides its own directories, and what it must never see. */
+export interface SandboxPolicy {
+  isolation: Isolation;
+  /** Files shared with every app of the instance, read-only (cluster.json). */
+  readable: string[];
+  /** Platform directories to keep covered even below a system directory (the agent's, the data dir). */
+  hidden: string[];
+}
+
 export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
 
-  constructor(private readonly events: SupervisorEvents, private readonly baseEnv: Record<string, string>) {}
+  constructor(private readonly events: SupervisorEvents, private readonly baseEnv: Record<string, string>, private readonly sandbox: SandboxPolicy) {}
 
   reports(): ProcessReport[] {
     return [...this.processes.values()].map(toReport);
   }
 
-  /** The slug directory of each app this instance runs (for the app's lifecycle hooks). */
-  appDirs(): Map<string, string> {
-    const dirs = new Map<string, string>();
-    for (const p of this.processes.values()) if (p.state !== 'stopped') dirs.set(p.spec.app, p.dir);
+  /** The release directory of each app this instance runs (for the app's lifecycle hooks). */
+  appDirs(): Map<string, { dir: string; tmp: string; user?: UnixUser }> {
+    const dirs = new Map<string, { dir: string; tmp: string; user?: UnixUser }>();
+    for (const p of this.processes.values()) if (p.state !== 'stopped') dirs.set(p.spec.app, { dir: p.dir, tmp: p.tmp, user: p.spec.user });
     return dirs;
+  }
+
+  /** app → slugs that processes here run (or are starting): what pruning must keep. */
+  slugsInUse(): Map<string, Set<string>> {
+    const used = new Map<string, Set<string>>();
+    for (const p of this.processes.values()) {
+      if (!used.has(p.spec.app)) used.set(p.spec.app, new Set());
+      used.get(p.spec.app)!.add(p.spec.slug.sha256);
+    }
+    return used;
   }
 
   pids(): number[] {
@@ -52,12 +75,12 @@ export class Supervisor {
   }
 
   /** Starts the process and resolves once it is ready; rejects (and cleans up) if it never is. */
-  async start(spec: ProcessSpec, dir: string): Promise<ProcessReport> {
+  async start(spec: ProcessSpec, release: ReleaseDir): Promise<ProcessReport> {
     const existing = this.processes.get(spec.id);
     if (existing && existing.state === 'ready') return toReport(existing);
     if (existing) throw new Error(`process ${spec.id} is already starting`);
     const entry: Supervised = {
-      spec, dir, port: await freePort(), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
+      spec, dir: release.dir, tmp: release.tmp, port: await freePort(), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
     };
     this.processes.set(spec.id, entry);
     const ok = await this.launch(entry);
@@ -91,11 +114,27 @@ export class Supervisor {
     const source = spec.env.DYNO ?? spec.type;
     entry.state = 'starting';
     entry.reason = undefined;
-    const env: Record<string, string> = { ...this.baseEnv, ...spec.env, PORT: String(entry.port), HOME: entry.dir };
+    const sandboxed = Boolean(this.sandbox.isolation.bwrap);
+    // The whole environment: the base (PATH, LANG, cluster.json), the release's config and names,
+    // PORT, HOME and TMPDIR — nothing inherited from the agent (its token, the server's variables).
+    const env: Record<string, string> = {
+      ...this.baseEnv, ...spec.env, PORT: String(entry.port), HOME: entry.dir, TMPDIR: sandboxed ? '/tmp' : entry.tmp,
+    };
     env.PATH = `${entry.dir}/node_modules/.bin:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
     // The Procfile command is the app's own shell command line, run in the app's directory as
-    // Heroku does; nothing of the server's is interpolated into it.
-    const child = spawn('/bin/sh', ['-c', spec.command], { cwd: entry.dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Heroku does, confined to the app's identity; nothing of the server's is interpolated into it.
+    let command: ReturnType<typeof confine>;
+    try {
+      command = confine(this.sandbox.isolation, {
+        user: spec.user, writable: [entry.dir, entry.tmp], readable: this.sandbox.readable, hidden: this.sandbox.hidden, cwd: entry.dir,
+      }, ['/bin/sh', '-c', spec.command]);
+    } catch (error) {
+      entry.state = 'failed';
+      entry.reason = (error as Error).message;
+      this.report(entry);
+      return false;
+    }
+    const child = spawn(command.file, command.args, { cwd: command.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     entry.child = child;
     entry.startedAt = new Date().toISOString();
     this.events.changed();

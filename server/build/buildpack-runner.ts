@@ -1,56 +1,65 @@
 // Runs Heroku classic buildpacks: bin/detect BUILD_DIR, bin/compile BUILD_DIR CACHE_DIR ENV_DIR,
 // bin/release BUILD_DIR. compile runs in a pseudo-terminal (node-pty) so that colours and progress
-// bars come through to the person pushing.
+// bars come through to the person pushing. Every step runs confined to the build's workspace, as
+// the app's build uid: a buildpack (and what it runs, such as npm install scripts) is untrusted.
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pty from 'node-pty';
 import YAML from 'yaml';
 import type { Output } from '../core/types.ts';
+import type { BuildWorkspace } from './workspace.ts';
+import { makeReadOnlyForOthers, publishBuildpack } from './workspace.ts';
+import { ownedDir } from '../sandbox/dirs.ts';
+import { downloadTo, type OutboundPolicy } from '../net/outbound.ts';
+import { extractArchive } from '../archive/extract.ts';
 
 const execFileAsync = promisify(execFile);
 
-export const BUILTIN_DIR = fileURLToPath(new URL('../../buildpacks/', import.meta.url));
+/** The buildpacks that ship with Scalarium (copied at start to where build uids can read them). */
+export const BUILTIN_SOURCE_DIR = fileURLToPath(new URL('../../buildpacks/', import.meta.url));
 /** Tried in this order; the first whose bin/detect succeeds builds the app. */
 export const BUILTIN_ORDER = ['nodejs', 'static', 'procfile'];
+/** A buildpack tarball is code and scripts, not an app: small limits. */
+const BUILDPACK_LIMITS = { maxBytes: 256 * 1024 * 1024, maxEntries: 20_000 };
+const BUILDPACK_DOWNLOAD = { maxBytes: 128 * 1024 * 1024, timeoutMs: 120_000 };
 
 export interface Buildpack { name: string; dir: string }
 
-export function builtin(name: string): Buildpack {
-  return { name, dir: path.join(BUILTIN_DIR, name) };
+/** Where buildpacks may come from, as the operator set it up. */
+export interface BuildpackSources {
+  /** The installed built-ins: <dir>/<name>. */
+  builtinDir: string;
+  outbound: OutboundPolicy;
+  /** Server directories under which `BUILDPACK_URL=/path` may point (SCALARIUM_BUILDPACK_DIRS). */
+  localRoots: string[];
 }
 
-/** The environment buildpacks run with: a clean one, never the server's own secrets. */
-function buildEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    LANG: 'C.UTF-8',
-    TERM: 'xterm-256color',
-    STACK: 'scalarium-local',
-    ...extra,
-  };
+export function builtin(sources: BuildpackSources, name: string): Buildpack {
+  return { name, dir: path.join(sources.builtinDir, name) };
 }
 
-export async function detect(buildpack: Buildpack, buildDir: string): Promise<string | undefined> {
+export async function detect(buildpack: Buildpack, ws: BuildWorkspace): Promise<string | undefined> {
   try {
-    const { stdout } = await execFileAsync(path.join(buildpack.dir, 'bin', 'detect'), [buildDir], { env: buildEnv(), timeout: 30_000 });
-    return stdout.trim().split('\n')[0] || buildpack.name;
+    const cmd = ws.confine([path.join(buildpack.dir, 'bin', 'detect'), ws.buildDir], [buildpack.dir]);
+    const { stdout } = await execFileAsync(cmd.file, cmd.args, { cwd: cmd.cwd, env: ws.env(), timeout: 30_000, maxBuffer: 1024 * 1024 });
+    return stdout.trim().split('\n')[0]?.slice(0, 100) || buildpack.name;
   } catch {
     return undefined;
   }
 }
 
 /** Runs bin/compile in a pty, relaying each output line; throws with the exit code on failure. */
-export function compile(buildpack: Buildpack, dirs: { build: string; cache: string; env: string }, output: Output, timeoutMs = 15 * 60_000): Promise<void> {
+export async function compile(buildpack: Buildpack, ws: BuildWorkspace, output: Output, timeoutMs = 15 * 60_000): Promise<void> {
+  const cache = path.join(ws.cacheDir, safeSegment(buildpack.name));
+  await ownedDir(cache, ws.user, 0o700);
+  const cmd = ws.confine([path.join(buildpack.dir, 'bin', 'compile'), ws.buildDir, cache, ws.envDir], [buildpack.dir]);
   return new Promise((resolve, reject) => {
-    const term = pty.spawn(path.join(buildpack.dir, 'bin', 'compile'), [dirs.build, dirs.cache, dirs.env], {
-      name: 'xterm-256color', cols: 120, rows: 40, cwd: dirs.build, env: buildEnv(),
-    });
+    const term = pty.spawn(cmd.file, cmd.args, { name: 'xterm-256color', cols: 120, rows: 40, cwd: cmd.cwd, env: ws.env() });
     let pending = '';
     term.onData((data) => {
       pending += data.replace(/\r\n/g, '\n');
@@ -58,6 +67,11 @@ export function compile(buildpack: Buildpack, dirs: { build: string; cache: stri
       while ((nl = pending.indexOf('\n')) >= 0) {
         output.line(pending.slice(0, nl).replace(/\r/g, ''));
         pending = pending.slice(nl + 1);
+      }
+      // A line without end must not grow without bound (a progress bar, or a hostile build).
+      if (pending.length > 64 * 1024) {
+        output.line(pending.replace(/\r/g, ''));
+        pending = '';
       }
     });
     const timer = setTimeout(() => term.kill('SIGKILL'), timeoutMs);
@@ -71,65 +85,79 @@ export function compile(buildpack: Buildpack, dirs: { build: string; cache: stri
 }
 
 /** bin/release's default_process_types (empty when the buildpack proposes none). */
-export async function release(buildpack: Buildpack, buildDir: string): Promise<Record<string, string>> {
+export async function release(buildpack: Buildpack, ws: BuildWorkspace): Promise<Record<string, string>> {
   const bin = path.join(buildpack.dir, 'bin', 'release');
   if (!fs.existsSync(bin)) return {};
-  const { stdout } = await execFileAsync(bin, [buildDir], { env: buildEnv(), timeout: 30_000 });
+  const cmd = ws.confine([bin, ws.buildDir], [buildpack.dir]);
+  const { stdout } = await execFileAsync(cmd.file, cmd.args, { cwd: cmd.cwd, env: ws.env(), timeout: 30_000, maxBuffer: 1024 * 1024 });
   const parsed = YAML.parse(stdout) as { default_process_types?: Record<string, string> } | null;
   const types = parsed?.default_process_types ?? {};
   return Object.fromEntries(Object.entries(types).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
 }
 
 /**
- * Resolves an app's own buildpack list (BUILDPACK_URL or .buildpacks lines): built-in names,
- * absolute local directories, or http(s) tarball URLs downloaded into the cache.
+ * Resolves one of the app's own buildpacks (a BUILDPACK_URL or .buildpacks line): a built-in name,
+ * a directory on the server below one the operator allowed, or an http(s) tarball URL, downloaded
+ * through the outbound guard and unpacked safely into the app's buildpack folder.
  */
-export async function resolveBuildpack(spec: string, cacheDir: string): Promise<Buildpack> {
+export async function resolveBuildpack(spec: string, ws: BuildWorkspace, sources: BuildpackSources): Promise<Buildpack> {
   const value = spec.trim();
-  if (BUILTIN_ORDER.includes(value)) return builtin(value);
-  if (value.startsWith('/')) {
-    const dir = path.resolve(value);
-    if (!fs.existsSync(path.join(dir, 'bin', 'compile'))) throw new Error(`buildpack ${value} has no bin/compile`);
-    return { name: path.basename(dir), dir };
-  }
+  if (BUILTIN_ORDER.includes(value)) return builtin(sources, value);
+  if (value.startsWith('/')) return localBuildpack(value, ws, sources);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`buildpack "${value.slice(0, 100)}" is neither a built-in name, an absolute path nor a URL`);
+    throw new Error(`buildpack "${value.slice(0, 100)}" is neither a built-in name, an absolute path nor a URL (built-ins: ${BUILTIN_ORDER.join(', ')})`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`buildpack URL must be http(s): ${url.protocol}`);
-  const dir = path.join(cacheDir, 'buildpacks', crypto.createHash('sha256').update(url.href).digest('hex').slice(0, 16));
-  if (!fs.existsSync(path.join(dir, 'bin', 'compile'))) {
-    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) }).catch((error: Error & { cause?: Error }) => {
-      throw new Error(`could not download buildpack ${url.href}: ${error.cause?.message ?? error.message}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`buildpack URL must be http(s), not ${url.protocol.slice(0, 20)}`);
+  const name = safeSegment(url.pathname.split('/').filter(Boolean).pop()?.replace(/\.(tgz|tar\.gz|tar)$/, '') ?? url.host);
+  const dir = path.join(ws.buildpacksDir, `url-${crypto.createHash('sha256').update(url.href).digest('hex').slice(0, 16)}`);
+  if (fs.existsSync(path.join(dir, 'bin', 'compile'))) return { name, dir };
+  const archive = path.join(ws.buildpacksDir, `.download-${crypto.randomBytes(6).toString('hex')}`);
+  const part = `${dir}.part-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    await downloadTo(url.href, archive, sources.outbound, BUILDPACK_DOWNLOAD).catch((error: Error) => {
+      throw new Error(`could not download buildpack: ${error.message}`);
     });
-    if (!res.ok) throw new Error(`could not download buildpack ${url.href}: HTTP ${res.status}`);
+    await fsp.mkdir(part, { mode: 0o700 });
+    await extractArchive(archive, part, { ...BUILDPACK_LIMITS, stripSingleTopFolder: true }).catch((error: Error) => {
+      throw new Error(`buildpack ${url.href.slice(0, 200)}: ${error.message}`);
+    });
+    if (!isFile(path.join(part, 'bin', 'compile'))) throw new Error(`buildpack ${url.href.slice(0, 200)} has no bin/compile`);
+    await makeReadOnlyForOthers(part);
     await fsp.rm(dir, { recursive: true, force: true });
-    await fsp.mkdir(dir, { recursive: true });
-    const archive = `${dir}.tgz`;
-    await fsp.writeFile(archive, Buffer.from(await res.arrayBuffer()));
-    try {
-      await execFileAsync('tar', ['-xzf', archive, '-C', dir, '--no-same-owner']);
-    } finally {
-      await fsp.rm(archive, { force: true });
-    }
-    // Tarballs from forges wrap everything in one top-level folder.
-    const entries = await fsp.readdir(dir);
-    if (!fs.existsSync(path.join(dir, 'bin')) && entries.length === 1) {
-      const inner = path.join(dir, entries[0]!);
-      for (const e of await fsp.readdir(inner)) await fsp.rename(path.join(inner, e), path.join(dir, e));
-      await fsp.rmdir(inner);
-    }
-    if (!fs.existsSync(path.join(dir, 'bin', 'compile'))) throw new Error(`buildpack ${url.href} has no bin/compile`);
+    await fsp.rename(part, dir);
+  } finally {
+    await fsp.rm(archive, { force: true });
+    await fsp.rm(part, { recursive: true, force: true });
   }
-  return { name: url.pathname.split('/').filter(Boolean).pop() ?? url.host, dir };
+  return { name, dir };
 }
 
-/** Writes config vars as ENV_DIR files (mode 0600), one per key. */
-export async function writeEnvDir(dir: string, config: Record<string, string>): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  for (const [key, value] of Object.entries(config)) {
-    await fsp.writeFile(path.join(dir, key), value, { mode: 0o600 });
+/** A buildpack directory on the server: operators allow the folders; it is copied for the build. */
+async function localBuildpack(value: string, ws: BuildWorkspace, sources: BuildpackSources): Promise<Buildpack> {
+  const dir = path.resolve(value);
+  const allowed = sources.localRoots.some((root) => dir === root || dir.startsWith(`${root}${path.sep}`));
+  if (!allowed) {
+    throw new Error(`buildpack ${value.slice(0, 100)}: buildpacks from the server's own directories are for operators; they allow folders with SCALARIUM_BUILDPACK_DIRS (or use a built-in name or an https URL)`);
   }
+  // Real paths only: a link inside an allowed folder must not lead out of it.
+  const real = await fsp.realpath(dir).catch(() => undefined);
+  if (!real || !sources.localRoots.some((root) => real === root || real.startsWith(`${root}${path.sep}`)) || !isFile(path.join(real, 'bin', 'compile'))) {
+    throw new Error(`buildpack ${value.slice(0, 100)} has no bin/compile`);
+  }
+  const copy = path.join(ws.buildpacksDir, `path-${crypto.createHash('sha256').update(real).digest('hex').slice(0, 16)}`);
+  await publishBuildpack(real, copy);
+  return { name: safeSegment(path.basename(real)), dir: copy };
+}
+
+function isFile(p: string): boolean {
+  return fs.lstatSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+/** A buildpack's name as one harmless path segment (it names its cache folder). */
+function safeSegment(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 60);
+  return cleaned || 'buildpack';
 }

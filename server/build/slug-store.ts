@@ -23,10 +23,12 @@ export class SlugStore {
 
   /** Packs the directory and returns the slug's sha256 and size. */
   async pack(buildDir: string): Promise<{ sha256: string; bytes: number }> {
-    await fsp.mkdir(this.dir, { recursive: true });
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const temp = path.join(this.dir, `.pack-${crypto.randomBytes(6).toString('hex')}.tgz`);
     try {
-      await execFileAsync('tar', ['-czf', temp, '-C', buildDir, '.']);
+      // Owners are not the slug's business (each instance gives the files to the app's uid), and
+      // setuid/setgid bits a build set would let a process become the build's uid on an instance.
+      await execFileAsync('tar', ['-czf', temp, '--owner=0', '--group=0', '--numeric-owner', '--mode=u+rw,go-w,ugo-st', '-C', buildDir, '.']);
       const hash = crypto.createHash('sha256');
       await pipeline(fs.createReadStream(temp), hash);
       const sha256 = hash.digest('hex');

@@ -4,6 +4,7 @@ import type { Scalarium } from './scalarium.ts';
 import { ScalariumError } from './errors.ts';
 import { assertName, describeValue, isValidConfigKey, isValidName } from './names.ts';
 import type { Principal } from '../db/identity.ts';
+import { removeAppBuildFiles } from '../build/workspace.ts';
 import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
 import { audit } from './audit.ts';
@@ -64,6 +65,7 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
     const cluster = await findClusterById(scalarium.db, app.cluster_id);
     if (cluster) await configureCluster(scalarium, cluster, `app ${app.name} destroyed`).catch(() => {});
     await repoStore(scalarium).remove(app.name);
+    await removeAppBuildFiles(scalarium, app.name);
     await removeUnusedSlugs(scalarium);
     await audit(scalarium, principal, 'app.destroy', app.name);
   });

@@ -1,6 +1,8 @@
 // Server configuration: every setting has a default that runs on one machine out of the box.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import os from 'node:os';
+import { parseUidRange, type UidRange } from '../sandbox/identities.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -16,8 +18,26 @@ export interface ServerConfig {
   readinessTimeoutMs: number;
   /** Identifies this server among several sharing one database. */
   serverId: string;
+  /**
+   * Where apps and builds work (their folders, the local instances' app folders, buildpacks):
+   * outside the data dir, which stays 0700, so that the apps' own uids can reach their folders.
+   */
+  appsDir: string;
+  /** The unix uids apps and builds run as when the server is root (two per app). */
+  appUids: UidRange;
   /** A git push whose body is larger than this is refused (SCALARIUM_MAX_PUSH_MB, default 1 GiB). */
   maxPushBytes: number;
+  /** Server directories under which an app may name a buildpack by path (operators' own buildpacks). */
+  buildpackDirs: string[];
+}
+
+/**
+ * As root, apps run as other uids, which must be able to walk down to their folders: a default below
+ * /var/lib, one per data dir. As an ordinary user, sandboxes bind the folders in, so the data dir will do.
+ */
+function defaultAppsDir(dataDir: string): string {
+  if (process.getuid?.() !== 0) return path.join(dataDir, 'apps');
+  return path.join('/var/lib/scalarium/apps', crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 12));
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -52,6 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     pluginSpecifiers: (env.SCALARIUM_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     readinessTimeoutMs: int(env.SCALARIUM_READINESS_TIMEOUT, 60, 'SCALARIUM_READINESS_TIMEOUT') * 1000,
     serverId: env.SCALARIUM_SERVER_ID ?? os.hostname(),
+    appsDir: path.resolve(env.SCALARIUM_APPS_DIR || defaultAppsDir(dataDir)),
+    appUids: parseUidRange(env.SCALARIUM_APP_UIDS || undefined),
     maxPushBytes: positiveMegabytes(env.SCALARIUM_MAX_PUSH_MB, 1024, 'SCALARIUM_MAX_PUSH_MB'),
+    buildpackDirs: (env.SCALARIUM_BUILDPACK_DIRS ?? '').split(':').filter(Boolean).map((d) => path.resolve(d)),
   };
 }

@@ -5,8 +5,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import type { Scalarium } from './scalarium.ts';
@@ -18,11 +16,16 @@ import { withAppLock } from './app-lock.ts';
 import { buildSource, releaseAndDeploy, type BuildSource } from './pipeline.ts';
 import { repoStore, requireApp, rollback } from './app-service.ts';
 import { extractCommit } from '../build/source.ts';
+import type { BuildWorkspace } from '../build/workspace.ts';
+import { extractArchive } from '../archive/extract.ts';
+import { downloadTo } from '../net/outbound.ts';
+import { outboundPolicy } from './outbound-policy.ts';
 import { dataPaths } from './paths.ts';
 import { audit } from './audit.ts';
 
-const execFileAsync = promisify(execFile);
 export const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
+/** What an archive may unpack to: a gzip bomb stops here, before it fills the disk. */
+export const UNPACK_LIMITS = { maxBytes: 2 * 1024 ** 3, maxEntries: 200_000 };
 
 export type DeployRequest =
   | { kind: 'commit'; ref?: string }
@@ -48,41 +51,31 @@ async function saveLimited(body: Readable, file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Unpacks a .tar or .tar.gz; a single top-level folder (as forges make them) becomes the root. */
-async function unpack(archive: string, dir: string): Promise<void> {
-  const head = Buffer.alloc(2);
-  const fd = await fsp.open(archive, 'r');
-  await fd.read(head, 0, 2, 0);
-  await fd.close();
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  try {
-    await execFileAsync('tar', [gzip ? '-xzf' : '-xf', archive, '-C', dir, '--no-same-owner']);
-  } catch (error) {
-    throw new ScalariumError('build_failed', { reason: `the archive could not be unpacked: ${String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().slice(0, 300)}` });
-  }
-  const entries = await fsp.readdir(dir);
-  if (entries.length === 1 && (await fsp.stat(path.join(dir, entries[0]!))).isDirectory()) {
-    const inner = path.join(dir, entries[0]!);
-    for (const entry of await fsp.readdir(inner)) await fsp.rename(path.join(inner, entry), path.join(dir, entry));
-    await fsp.rmdir(inner);
-  }
-}
-
-async function archiveSource(scalarium: Scalarium, body: Readable): Promise<{ source: BuildSource; cleanup(): Promise<void> }> {
+async function archiveSource(scalarium: Scalarium, fill: (file: string) => Promise<string>): Promise<{ source: BuildSource; cleanup(): Promise<void> }> {
   const tmp = dataPaths(scalarium).tmp;
-  await fsp.mkdir(tmp, { recursive: true });
+  await fsp.mkdir(tmp, { recursive: true, mode: 0o700 });
   const file = path.join(tmp, `archive-${crypto.randomBytes(6).toString('hex')}`);
-  const sha256 = await saveLimited(body, file).catch(async (error) => {
+  const sha256 = await fill(file).catch(async (error) => {
     await fsp.rm(file, { force: true });
     throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: `the archive could not be read: ${(error as Error).message}` });
   });
   return {
-    source: { id: `archive:${sha256.slice(0, 12)}`, checkout: (dir) => unpack(file, dir) },
+    source: { id: `archive:${sha256.slice(0, 12)}`, checkout: (ws) => unpack(file, ws) },
     cleanup: () => fsp.rm(file, { force: true }),
   };
 }
 
-async function download(url: string): Promise<Readable> {
+/** Unpacks a .tar or .tar.gz into the build dir, owned by the build; a single top-level folder (as forges make them) becomes the root. */
+async function unpack(archive: string, ws: BuildWorkspace): Promise<void> {
+  try {
+    await extractArchive(archive, ws.buildDir, { ...UNPACK_LIMITS, stripSingleTopFolder: true, ...(ws.user ? { owner: ws.user } : {}) });
+  } catch (error) {
+    throw new ScalariumError('build_failed', { reason: `the archive could not be unpacked: ${(error as Error).message.slice(0, 300)}` });
+  }
+}
+
+/** Downloads through the outbound guard: no loopback, private or metadata addresses, size and time capped. */
+async function download(scalarium: Scalarium, url: string, file: string): Promise<string> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -90,11 +83,12 @@ async function download(url: string): Promise<Readable> {
     throw new ScalariumError('invalid_body', { reason: 'archive must be an http(s) URL' });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ScalariumError('invalid_body', { reason: 'archive must be an http(s) URL' });
-  const res = await fetch(parsed, { redirect: 'follow', signal: AbortSignal.timeout(10 * 60_000) }).catch((error: Error) => {
-    throw new ScalariumError('build_failed', { reason: `could not download ${parsed.href}: ${error.message}` });
-  });
-  if (!res.ok || !res.body) throw new ScalariumError('build_failed', { reason: `could not download ${parsed.href}: HTTP ${res.status}` });
-  return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  try {
+    const { sha256 } = await downloadTo(parsed.href, file, outboundPolicy(scalarium), { maxBytes: MAX_ARCHIVE_BYTES, timeoutMs: 10 * 60_000 });
+    return sha256;
+  } catch (error) {
+    throw new ScalariumError('build_failed', { reason: (error as Error).message });
+  }
 }
 
 const REF = /^(?:[0-9a-f]{7,40}|main|master)$/;
@@ -112,10 +106,11 @@ export async function deployApp(scalarium: Scalarium, principal: Principal, name
     if (!REF.test(ref)) throw new ScalariumError('invalid_body', { reason: 'commit must be a commit id (7-40 hex characters), main or master' });
     const commit = await repos.resolveCommit(app.name, ref);
     if (!commit) throw new ScalariumError('invalid_body', { reason: `the repository has no commit ${ref}; push first` });
-    source = { id: commit, checkout: (dir) => extractCommit(repos.pathOf(app.name), commit, dir) };
+    source = { id: commit, checkout: (ws) => extractCommit(repos.pathOf(app.name), commit, ws.buildDir, {}, (argv) => ws.confine(argv)) };
     moveBranchTo = commit;
   } else {
-    const archive = await archiveSource(scalarium, request.kind === 'archive' ? await download(request.url) : request.body);
+    const { url } = request.kind === 'archive' ? request : { url: '' };
+    const archive = await archiveSource(scalarium, request.kind === 'archive' ? (file) => download(scalarium, url, file) : (file) => saveLimited(request.body, file));
     source = archive.source;
     cleanup = archive.cleanup;
   }

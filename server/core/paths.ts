@@ -8,7 +8,6 @@ export function dataPaths(scalarium: Scalarium) {
     repos: path.join(root, 'repos'),
     slugs: path.join(root, 'slugs'),
     builds: path.join(root, 'builds'),
-    cache: path.join(root, 'cache'),
     tmp: path.join(root, 'tmp'),
     logs: path.join(root, 'logs'),
     instances: path.join(root, 'instances'),

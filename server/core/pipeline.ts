@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import type { Scalarium } from './scalarium.ts';
 import type { AppRow } from '../db/apps.ts';
 import { getConfig } from '../db/apps.ts';
@@ -15,8 +14,9 @@ import { timed } from './timed.ts';
 import { finishBuild, startBuild } from '../db/builds.ts';
 import { finishDeployment, startDeployment, type Step } from '../db/deployments.ts';
 import { extractCommit, type QuarantineEnv } from '../build/source.ts';
-import { writeEnvDir } from '../build/buildpack-runner.ts';
+import { openBuildWorkspace, type BuildWorkspace } from '../build/workspace.ts';
 import { SlugStore } from '../build/slug-store.ts';
+import { assertIsolated } from '../sandbox/isolation.ts';
 import { ScalariumError } from './errors.ts';
 import type { BuildContext, Output, ReleaseSpec } from './types.ts';
 import { appendAudit } from '../db/audit.ts';
@@ -43,39 +43,46 @@ function teeOutput(output: Output, file: string): Output & { close(): void } {
 export function buildCommit(
   scalarium: Scalarium, app: AppRow, repoDir: string, commit: string, principal: Principal, quarantine: QuarantineEnv, output: Output,
 ): Promise<BuildResult> {
-  return buildSource(scalarium, app, { id: commit, checkout: (dir) => extractCommit(repoDir, commit, dir, quarantine) }, principal, output);
+  return buildSource(scalarium, app, {
+    id: commit, checkout: (ws) => extractCommit(repoDir, commit, ws.buildDir, quarantine, (argv) => ws.confine(argv)),
+  }, principal, output);
 }
 
 /** Where a build's source comes from: a git commit, or an archive (`id` names it in the build record). */
 export interface BuildSource {
   id: string;
-  checkout(dir: string): Promise<void>;
+  /** Puts the source into `ws.buildDir`, owned by the build's identity. */
+  checkout(ws: BuildWorkspace): Promise<void>;
 }
 
 export async function buildSource(scalarium: Scalarium, app: AppRow, source: BuildSource, principal: Principal, output: Output): Promise<BuildResult> {
   const commit = source.id;
   const paths = dataPaths(scalarium);
+  // Builds run the pushed repository's code: never where it could not be isolated.
+  try {
+    assertIsolated(scalarium.isolation);
+  } catch (error) {
+    throw new ScalariumError('build_failed', { reason: (error as Error).message });
+  }
   const buildId = await startBuild(scalarium.db, app.id, commit, principal.user.name);
-  await fsp.mkdir(paths.builds, { recursive: true });
+  await fsp.mkdir(paths.builds, { recursive: true, mode: 0o700 });
   const log = teeOutput(output, path.join(paths.builds, `${buildId}.log`));
-  const work = path.join(paths.tmp, `build-${buildId}-${crypto.randomBytes(4).toString('hex')}`);
   const timings: Record<string, number> = {};
   const phase = <T>(name: string, fn: () => Promise<T>): Promise<T> => timed(fn, (ms) => (timings[name] = ms));
   let buildpackName: string | null = null;
+  let workspace: BuildWorkspace | undefined;
   try {
     const config = await getConfig(scalarium.db, app.id);
+    const ws = await openBuildWorkspace(scalarium, app, buildId);
+    workspace = ws;
     const context: BuildContext = {
-      app, commit, buildDir: path.join(work, 'app'), cacheDir: path.join(paths.cache, app.name), envDir: path.join(work, 'env'),
+      app, commit, buildDir: ws.buildDir, cacheDir: ws.cacheDir, envDir: ws.envDir, workspace: ws,
       config, output: log, defaultProcessTypes: {},
     };
-    await fsp.mkdir(context.cacheDir, { recursive: true });
-    await phase('checkout', async () => {
-      await fsp.mkdir(context.buildDir, { recursive: true });
-      await source.checkout(context.buildDir);
-    }).catch((error: Error) => {
+    await phase('checkout', () => source.checkout(ws)).catch((error: Error) => {
       throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: error.message });
     });
-    await writeEnvDir(context.envDir, config);
+    await ws.writeEnv(config);
     const detection = await phase('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });
     });
@@ -99,7 +106,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
     }
     log.line(`-----> Process types: ${Object.keys(spec.processTypes).join(', ')}`);
     log.line('-----> Compressing...');
-    const slug = await phase('pack', () => new SlugStore(paths.slugs).pack(context.buildDir));
+    const slug = await phase('pack', () => new SlugStore(paths.slugs).pack(ws.buildDir));
     log.line(`       Done: ${(slug.bytes / 1024 / 1024).toFixed(1)}M`);
     await finishBuild(scalarium.db, buildId, { status: 'succeeded', buildpack: buildpackName, slug: slug.sha256, processTypes: spec.processTypes, timings });
     return { buildId, slug: slug.sha256, spec };
@@ -110,7 +117,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
     throw failure;
   } finally {
     log.close();
-    await fsp.rm(work, { recursive: true, force: true });
+    await workspace?.dispose();
   }
 }
 

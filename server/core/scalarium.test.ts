@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createHooks } from './scalarium.ts';
+import { newToken } from '../db/identity.ts';
 import { ROOT } from '../../test/helpers/server.ts';
 
 test('the hooks object is frozen and its list is reviewed (snapshot)', (t) => {
@@ -33,7 +34,7 @@ test('every async hook is called with promise() and taps with tapPromise', async
 function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'scalarium-server.js'), 'start'], {
-      env: { ...process.env, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', SCALARIUM_APPS_DIR: `${env.SCALARIUM_DATA_DIR}-apps`, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c));
@@ -48,6 +49,7 @@ function runServer(env: Record<string, string>): Promise<{ code: number | null; 
 
 test('a plugin that fails to load stops start-up with a clear message', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-plugin-'));
+  fs.chmodSync(dir, 0o711); // the apps dir inside must be reachable by apps' uids
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const broken = path.join(dir, 'broken.mjs');
   fs.writeFileSync(broken, "export default { name: 'broken', apply() { throw new Error('needs FOO_API_KEY'); } };\n");
@@ -65,4 +67,29 @@ test('a plugin that fails to load stops start-up with a clear message', async (t
   const bad = await runServer({ SCALARIUM_DATA_DIR: path.join(dir, 'data3'), SCALARIUM_PLUGINS: shapeless });
   t.is(bad.code, 1);
   t.regex(bad.output, /must export default \{ name, apply\(scalarium\) \}/);
+});
+
+test('SCALARIUM_ADMIN_TOKEN must be a real token, and is gone from the environment once read', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-admin-token-'));
+  fs.chmodSync(dir, 0o711);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const malformed = await runServer({ SCALARIUM_DATA_DIR: path.join(dir, 'data'), SCALARIUM_ADMIN_TOKEN: 'hunter2' });
+  t.is(malformed.code, 2);
+  t.regex(malformed.output, /SCALARIUM_ADMIN_TOKEN is not a Scalarium token .*npx scalarium-server new-token/);
+  t.false(fs.existsSync(path.join(dir, 'data')), 'refused before anything was created');
+
+  // A plugin runs inside the server: whatever it (or anything the server starts) sees of the
+  // environment no longer holds the admin's token. It reports and stops the server.
+  const report = path.join(dir, 'seen');
+  const spy = path.join(dir, 'spy.mjs');
+  fs.writeFileSync(spy, `import fs from 'node:fs';
+export default { name: 'env-spy', apply() {
+  fs.writeFileSync(${JSON.stringify(report)}, String(process.env.SCALARIUM_ADMIN_TOKEN ?? 'absent'));
+  throw new Error('reported');
+} };
+`);
+  const token = newToken();
+  const started = await runServer({ SCALARIUM_DATA_DIR: path.join(dir, 'data2'), SCALARIUM_ADMIN_TOKEN: token, SCALARIUM_PLUGINS: spy });
+  t.regex(started.output, /plugin "env-spy" failed to start: reported/);
+  t.is(fs.readFileSync(report, 'utf8'), 'absent');
 });

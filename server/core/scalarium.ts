@@ -14,6 +14,7 @@ import type {
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
+import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
 
 export function createHooks() {
   return Object.freeze({
@@ -71,6 +72,7 @@ export class Scalarium {
   baseUrl = '';
   /** Functions run when the server stops, newest first. */
   private readonly closers: Array<() => Promise<void> | void> = [];
+  private detectedIsolation?: Isolation;
 
   constructor(
     readonly config: ServerConfig,
@@ -79,6 +81,12 @@ export class Scalarium {
     /** "<serverId>:<bootId>": owner of the leases and deployments of this server's life. */
     readonly owner: string,
   ) {}
+
+  /** How builds (and local instances' apps) are kept from the platform: probed once, on first use. */
+  get isolation(): Isolation {
+    this.detectedIsolation ??= detectIsolation(process.env);
+    return this.detectedIsolation;
+  }
 
   registerProvider(provider: Provider): void {
     if (this.providers.has(provider.name)) throw new Error(`provider "${provider.name}" is registered twice`);

@@ -4,6 +4,7 @@ import type { Principal } from '../db/identity.ts';
 import type { Release } from '../db/releases.ts';
 import type { Step } from '../db/deployments.ts';
 import type { Cluster, Instance } from '../db/instances.ts';
+import type { BuildWorkspace } from '../build/workspace.ts';
 
 /** Where progress for the person waiting goes (a git push's "remote:" lines, an API log). */
 export interface Output {
@@ -37,6 +38,8 @@ export interface BuildContext {
   envDir: string;
   config: Record<string, string>;
   output: Output;
+  /** The build's folders and identity: run every step of the build through `workspace.confine`. */
+  workspace: BuildWorkspace;
   /** Filled in by the builder: process types it proposes (bin/release default_process_types). */
   defaultProcessTypes: Record<string, string>;
 }

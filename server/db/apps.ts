@@ -3,7 +3,11 @@ import { now, type Db } from './knex.ts';
 import { open, seal } from './sealed.ts';
 
 export type Formation = Record<string, number>;
-export interface AppRow { id: number; name: string; cluster_id: number; formation: Formation; created_by: string; created_at: string }
+export interface AppRow {
+  id: number; name: string; cluster_id: number; formation: Formation; created_by: string; created_at: string;
+  /** Index of the app's pair of unix uids in SCALARIUM_APP_UIDS (server/sandbox/identities.ts). */
+  uid_index: number;
+}
 
 export async function listApps(db: Db): Promise<AppRow[]> {
   return (await db('apps').orderBy('name')).map(toApp);
@@ -14,10 +18,20 @@ export async function findApp(db: Db, name: string): Promise<AppRow | undefined>
   return row ? toApp(row) : undefined;
 }
 
+/**
+ * Creates the app with the next uid index. Indexes of deleted apps are never given out again: files
+ * an old app left on some instance must not become a new tenant's.
+ */
 export async function insertApp(db: Db, name: string, clusterId: number, createdBy: string): Promise<AppRow> {
-  const row = { name, cluster_id: clusterId, formation: '{}', created_by: createdBy, created_at: now() };
-  const [id] = await db('apps').insert(row);
-  return toApp({ ...row, id: Number(id) });
+  return db.transaction(async (trx) => {
+    const counter = await trx('settings').where({ key: 'next_uid_index' }).first('value');
+    const highest = await trx('apps').max({ max: 'uid_index' }).first();
+    const uidIndex = Math.max(Number(counter?.value ?? 0), Number(highest?.max ?? -1) + 1);
+    await trx('settings').insert({ key: 'next_uid_index', value: String(uidIndex + 1) }).onConflict('key').merge();
+    const row = { name, cluster_id: clusterId, formation: '{}', created_by: createdBy, created_at: now(), uid_index: uidIndex };
+    const [id] = await trx('apps').insert(row);
+    return toApp({ ...row, id: Number(id) });
+  });
 }
 
 export async function deleteApp(db: Db, id: number): Promise<void> {

@@ -58,6 +58,12 @@ export function newToken(): string {
   return `scl_${body}_${checksum(body)}`;
 }
 
+/** True for a token of our format with a correct checksum. */
+export function isWellFormedToken(token: string): boolean {
+  const match = TOKEN_SHAPE.exec(token);
+  return Boolean(match) && checksum(match![1]!) === match![2];
+}
+
 /** False only for strings shaped like our tokens whose checksum is wrong (typos, forgeries). */
 export function plausibleToken(token: string): boolean {
   const match = TOKEN_SHAPE.exec(token);

@@ -16,7 +16,10 @@ import { getViaRouter, waitForBody } from '../helpers/router-client.ts';
 let server: TestServer;
 
 test.before(async () => {
-  server = await startTestServer();
+  // 127.0.0.2 plays a file server on the internet (allowed); the fixture buildpacks are the operator's.
+  server = await startTestServer({
+    env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32', SCALARIUM_BUILDPACK_DIRS: path.join(ROOT, 'test', 'fixtures', 'buildpacks') },
+  });
 });
 
 test.after.always(async () => {
@@ -106,12 +109,12 @@ test('an app can name its buildpack: a tarball URL in BUILDPACK_URL', async (t) 
     if (req.url === '/hello-pack.tgz') fs.createReadStream(tarball).pipe(res);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => files.listen(0, '127.0.0.2', () => r()));
   t.teardown(() => {
     files.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/hello-pack.tgz`;
+  const url = `http://127.0.0.2:${(files.address() as AddressInfo).port}/hello-pack.tgz`;
   t.is((await server.api('POST', '/api/apps', { name: 'custom-url' })).status, 201);
   const set = await server.api('PATCH', '/api/apps/custom-url/config', { BUILDPACK_URL: url });
   t.is(set.status, 200);
@@ -132,10 +135,18 @@ test('a static site is served by the static buildpack', async (t) => {
 });
 
 test('apps:destroy stops the processes, removes the repo and the route', async (t) => {
-  await deploy(t, 'doomed', 'node-hello');
+  // Content of its own: slugs are stored by content, and other tests deploy node-hello too.
+  await deploy(t, 'doomed', 'node-hello', (repo) => repo.write('doomed.txt', `${Date.now()}\n`));
   const ps = (await server.api('GET', '/api/apps/doomed/ps')).body as Array<{ port: number }>;
   const port = ps[0]!.port;
+  const slug = (await server.api('GET', '/api/apps/doomed/releases')).body.at(-1).slug as string;
+  const onInstance = path.join(server.appsDir, 'instances', 'local-app-1', 'doomed');
+  t.true(fs.existsSync(path.join(onInstance, slug)), 'the release is unpacked for the app on its instance');
   t.is((await server.api('DELETE', '/api/apps/doomed')).status, 204);
+  // Nothing of it stays on disk: not its unpacked release, the agent's copy of the slug, or its build cache.
+  t.false(fs.existsSync(onInstance), 'the app\'s folder on the instance is gone');
+  t.false(fs.existsSync(path.join(server.dataDir, 'instances', 'local-app-1', 'slugs', `${slug}.tgz`)));
+  t.false(fs.existsSync(path.join(server.appsDir, 'builds', 'doomed')));
   t.is((await server.api('GET', '/api/apps/doomed')).status, 404);
   t.false(fs.existsSync(path.join(server.dataDir, 'repos', 'doomed.git')));
   t.is((await getViaRouter(server.routerPort, 'doomed.localhost')).status, 404);
@@ -169,13 +180,18 @@ test('one-click deploys: an archive URL, an uploaded tarball, a chosen commit, a
   const tarball = path.join(dir, 'site.tgz');
   execFileSync('tar', ['-czf', tarball, '-C', dir, 'site']);
   const files = http.createServer((req, res) => (req.url === '/site.tgz' ? fs.createReadStream(tarball).pipe(res) : res.writeHead(404).end()));
-  await new Promise<void>((r) => files.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => files.listen(0, '127.0.0.2', () => r()));
   t.teardown(() => files.close());
-  const byUrl = await server.api('POST', '/api/apps/clicky/deploy', { archive: `http://127.0.0.1:${(files.address() as AddressInfo).port}/site.tgz` });
+  const byUrl = await server.api('POST', '/api/apps/clicky/deploy', { archive: `http://127.0.0.2:${(files.address() as AddressInfo).port}/site.tgz` });
   t.is(byUrl.status, 201, JSON.stringify(byUrl.body));
   t.is(byUrl.body.commit, null);
   t.regex(byUrl.body.description, /^Deploy archive:[0-9a-f]{12}$/);
   await waitForBody(server.routerPort, 'clicky.localhost', 'from an archive');
+  // Releases no process runs any more are pruned from the instance: only the live one is unpacked.
+  const releases = (await server.api('GET', '/api/apps/clicky/releases')).body as Array<{ version: number; slug: string }>;
+  const live = releases.reduce((a, b) => (b.version > a.version ? b : a)).slug;
+  const unpacked = fs.readdirSync(path.join(server.appsDir, 'instances', 'local-app-1', 'clicky')).filter((e) => /^[0-9a-f]{64}$/.test(e));
+  t.deepEqual(unpacked, [live]);
 
   // An uploaded tarball.
   fs.writeFileSync(path.join(src, 'server.js'), fs.readFileSync(path.join(src, 'server.js'), 'utf8').replace("'from an archive'", "'from an upload'"));

@@ -69,7 +69,7 @@ test.serial('scale the app role out and back in, with lifecycle events and no fa
   for (const r of runs.filter((r) => r.event === 'configure').reverse()) lastConfigure.set(r.instanceId, r);
   t.deepEqual([...lastConfigure.keys()].sort(), ['local-app-1', 'local-app-2', 'local-app-3']);
   t.regex(lastConfigure.get('local-app-1')!.output ?? '', /configure hook on hooked: 3 app instance\(s\)/);
-  const clusterFile = JSON.parse(fs.readFileSync(path.join(server.dataDir, 'instances', 'local-app-3', 'cluster.json'), 'utf8'));
+  const clusterFile = JSON.parse(fs.readFileSync(path.join(server.appsDir, 'instances', 'local-app-3', '.cluster', 'cluster.json'), 'utf8'));
   t.is(clusterFile.instances.filter((i: { role: string }) => i.role === 'app').length, 3);
 
   // Spread the web processes: one per instance.

@@ -100,6 +100,7 @@ function killInstance(dir: string): void {
 export async function startCloudSandbox(options: SandboxOptions): Promise<CloudSandbox> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-cloud-'));
+  fs.chmodSync(root, 0o711); // each instance's apps folder inside must be reachable by the apps' uids
   const client = new EC2Client({
     region: options.region ?? 'us-east-1', endpoint: options.endpoint,
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' }, maxAttempts: 3,
@@ -121,6 +122,10 @@ export async function startCloudSandbox(options: SandboxOptions): Promise<CloudS
     HOME: dir,
     LANG: process.env.LANG ?? 'C.UTF-8',
     SCALARIUM_INSTANCE_ROOT: dir,
+    // Instances share this host: each gets its own apps folder, and none touches its firewall.
+    SCALARIUM_APPS_DIR: `${dir}-apps`,
+    SCALARIUM_IMDS_GUARD: '0',
+    SCALARIUM_INSTALL_BWRAP: '0',
     SCALARIUM_ROUTER_HOST: '127.0.0.1',
     SCALARIUM_ROUTER_PORT: String(options.routerPort ?? 0),
     SCALARIUM_ADVERTISE_ADDRESS: '127.0.0.1',

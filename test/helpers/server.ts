@@ -1,10 +1,10 @@
 // Starts a real scalarium-server as a subprocess on ephemeral ports with a temp data dir, and
 // cleans up everything it started (server, agents, router, app processes).
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newToken } from '../../server/db/identity.ts';
+import { serverDirs } from './dirs.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(ROOT, 'bin', 'scalarium-server.js');
@@ -14,6 +14,10 @@ export interface TestServer {
   routerPort: number;
   token: string;
   dataDir: string;
+  /** Where apps and builds work (outside the data dir). */
+  appsDir: string;
+  /** The server process's pid (undefined while it is stopped). */
+  readonly pid: number | undefined;
   output: () => string;
   /** SIGTERM (or SIGKILL) the server only; agents, router and apps keep running. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -25,8 +29,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(options: { env?: Record<string, string> } = {}): Promise<TestServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-test-'));
-  const token = `scl_test_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const dirs = serverDirs();
+  const { dataDir, appsDir } = dirs;
+  const token = newToken();
   let child: ChildProcess | undefined;
   let output = '';
   let port = 0;
@@ -35,7 +40,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
 
   const launch = async () => {
     const env = {
-      ...process.env, SCALARIUM_DATA_DIR: dataDir, SCALARIUM_PORT: String(port), SCALARIUM_ROUTER_PORT: String(routerPort),
+      ...process.env, ...dirs.env, SCALARIUM_PORT: String(port), SCALARIUM_ROUTER_PORT: String(routerPort),
       SCALARIUM_ADMIN_TOKEN: token, SCALARIUM_HOST: '127.0.0.1', ...options.env,
     };
     const proc = spawn(process.execPath, [SERVER_BIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,6 +86,8 @@ export async function startTestServer(options: { env?: Record<string, string> } 
     get routerPort() { return routerPort; },
     token,
     dataDir,
+    appsDir,
+    get pid() { return child?.pid; },
     output: () => output,
     stop,
     restart: launch,
@@ -90,7 +97,7 @@ export async function startTestServer(options: { env?: Record<string, string> } 
         const p = spawn(process.execPath, [SERVER_BIN, 'stop-instances'], { env: { ...process.env, SCALARIUM_DATA_DIR: dataDir }, stdio: 'ignore' });
         p.on('exit', () => resolve());
       });
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      dirs.remove();
     },
     async api(method, apiPath, body, useToken = token) {
       const res = await fetch(`${url}${apiPath}`, {

@@ -79,7 +79,7 @@ async function remoteRef(ref: string): Promise<string> {
 }
 
 test.before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32' } });
   repo = await createAppRepo('node-hello');
   remote = authedGitUrl(server.url, APP, server.token);
   const created = await server.api('POST', '/api/apps', { name: APP });
@@ -439,7 +439,9 @@ test.serial('branch names over git: stored as refs, never run; the deploy branch
   t.is((await getViaRouter(server.routerPort, HOST)).body, 'hello from v1');
 });
 
-const DEAD_HOST = 'http://127.0.0.1:1/x.tgz';
+// 127.0.0.2 plays a host on the internet: the server allows it (SCALARIUM_OUTBOUND_ALLOW), but
+// nothing listens on port 1 there.
+const DEAD_HOST = 'http://127.0.0.2:1/x.tgz';
 let deadHostOutput = '';
 
 /** A tarball whose only member climbs out of wherever it is unpacked. */
@@ -459,17 +461,19 @@ test.serial('BUILDPACK_URL: local files, options, dead hosts and climbing tarbal
     if (req.url === '/evil.tgz') fs.createReadStream(tarball).pipe(res);
     else res.writeHead(404).end();
   });
-  await new Promise<void>((r) => files!.listen(0, '127.0.0.1', () => r()));
-  const evilUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/evil.tgz`;
+  await new Promise<void>((r) => files!.listen(0, '127.0.0.2', () => r()));
+  const evilUrl = `http://127.0.0.2:${(files.address() as AddressInfo).port}/evil.tgz`;
 
   const cases: Array<[string, RegExp]> = [
     ['file:///etc/passwd', /must be http\(s\)/],
     ['-rf', /neither a built-in name, an absolute path nor a URL/],
     [`$(touch ${MARK})`, /neither a built-in name, an absolute path nor a URL/],
-    ['/etc', /has no bin\/compile/],
-    [DEAD_HOST, /Build failed: .*(127\.0\.0\.1:1|fetch failed|ECONNREFUSED|could not download)/],
-    // GNU tar refuses members that climb ("Member name contains '..'"); either way the build fails.
-    [evilUrl, /Member name contains '\.\.'|has no bin\/compile/],
+    ['/etc', /buildpacks from the server's own directories are for operators/],
+    [DEAD_HOST, /Build failed: .*127\.0\.0\.2:1/],
+    // The loopback address proper (this server, its router, its agents) is never fetched.
+    [evilUrl.replace('127.0.0.2', '127.0.0.1'), /refused to fetch .*loopback/],
+    // Members that climb out are refused before anything is written.
+    [evilUrl, /entry whose path contains "\.\."/],
   ];
   await repo.git('checkout', '-q', 'main');
   setResponse(repo, 'must never be served');
@@ -501,7 +505,7 @@ test.serial('BUILDPACK_URL: local files, options, dead hosts and climbing tarbal
 // the cause (connection refused) — for a buildpack that cannot be downloaded.
 test.serial('a buildpack that cannot be downloaded is named in the build failure, with the reason', (t) => {
   t.truthy(deadHostOutput, 'the BUILDPACK_URL test ran');
-  t.regex(deadHostOutput, /Build failed: .*127\.0\.0\.1:1\/x\.tgz/);
+  t.regex(deadHostOutput, /Build failed: .*127\.0\.0\.2:1\/x\.tgz/);
   t.regex(deadHostOutput, /ECONNREFUSED|connection refused|bad port/i); // fetch refuses port 1 outright
 });
 
@@ -523,7 +527,7 @@ function walk(dir: string, out: string[] = []): string[] {
 
 const KNOWN_TOP_LEVEL = new Set([
   'scalarium.sqlite', 'scalarium.sqlite-wal', 'scalarium.sqlite-shm', 'scalarium.sqlite-journal', 'secret.key', 'initial-admin-token',
-  'plugins.json', 'agent-bundle', 'repos', 'slugs', 'builds', 'cache', 'tmp', 'logs', 'instances',
+  'plugins.json', 'agent-bundle', 'repos', 'slugs', 'builds', 'tmp', 'logs', 'instances',
 ]);
 
 test.serial('nothing ran: no canary anywhere, and the data dir holds only what Scalarium puts there', async (t) => {
@@ -541,17 +545,21 @@ test.serial('nothing ran: no canary anywhere, and the data dir holds only what S
     // that merely contain it are refs, and the climbing tarball may land inside its own cache dir).
     ...walk(server.dataDir).filter((p) => path.basename(p) === MARK && !/\.git\/(logs\/)?refs\//.test(p)),
     ...walk(path.join(server.dataDir, 'instances')).filter((p) => path.basename(p).startsWith(MARK)),
+    // Where apps and builds work (outside the data dir).
+    ...walk(server.appsDir).filter((p) => path.basename(p).startsWith(MARK)),
   ];
   t.deepEqual(hits, [], 'no payload was executed');
   t.deepEqual(fs.readdirSync(CANARY), ['keep'], 'the canary directory is as it was');
   t.is(fs.readFileSync(path.join(CANARY, 'keep'), 'utf8'), 'untouched\n');
   const strays = fs.readdirSync(server.dataDir).filter((e) => !KNOWN_TOP_LEVEL.has(e));
   t.deepEqual(strays, [], `unexpected entries in the data dir: ${strays.join(', ')}`);
-  for (const sub of ['repos', 'logs', 'cache']) {
-    const names = fs.readdirSync(path.join(server.dataDir, sub)).map((e) => e.replace(/\.(git|log)$/, ''));
-    t.deepEqual([...new Set(names)].filter((n) => n !== APP), [], `${sub}/ holds only the app's own entries`);
+  for (const dir of [path.join(server.dataDir, 'repos'), path.join(server.dataDir, 'logs'), path.join(server.appsDir, 'builds')]) {
+    const names = fs.readdirSync(dir).map((e) => e.replace(/\.(git|log)$/, ''));
+    t.deepEqual([...new Set(names)].filter((n) => n !== APP), [], `${dir} holds only the app's own entries`);
   }
-  t.deepEqual(fs.readdirSync(path.join(server.dataDir, 'tmp')), [], 'build work dirs are cleaned up');
+  const tmp = path.join(server.dataDir, 'tmp');
+  t.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], [], 'nothing is left in tmp');
+  t.deepEqual(fs.readdirSync(path.join(server.appsDir, 'builds', APP)).filter((e) => e.startsWith('work-')), [], 'build work dirs are cleaned up');
   // Internal errors print their stack to the server log; none may appear but the two known bugs'.
   const internal = server.output().split('\n').filter((l) => /^\d{4}-\d\d-\d\dT\S+ [A-Z]+ \/\S*: |^push of \S+ failed: /.test(l));
   const unexpected = internal.filter((l) => !/TypeError: Cannot read properties of null|RangeError: Maximum call stack size exceeded/.test(l));

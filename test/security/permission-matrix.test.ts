@@ -248,13 +248,14 @@ async function stopEverything(): Promise<void> {
   if (dataDir) {
     await stopAllLocalInstances(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(`${dataDir}-apps`, { recursive: true, force: true });
   }
 }
 
 test.before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-matrix-'));
   const env: NodeJS.ProcessEnv = {
-    ...process.env, SCALARIUM_DATA_DIR: dataDir, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', SCALARIUM_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...process.env, SCALARIUM_DATA_DIR: dataDir, SCALARIUM_APPS_DIR: `${dataDir}-apps`, SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0', SCALARIUM_ADMIN_TOKEN: ADMIN_TOKEN,
     SCALARIUM_HOST: '127.0.0.1',
   };
   delete env.DATABASE_URL;

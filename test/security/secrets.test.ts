@@ -41,10 +41,10 @@ function filesUnder(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Where any needle occurs in any file under the data dir (gzip files are searched unpacked too). */
+/** Where any needle occurs in any file under the data dir or the apps dir (gzip files are searched unpacked too). */
 function search(needles: Array<string | Buffer>, options: { except?: string[] } = {}): string[] {
   const hits: string[] = [];
-  const files = filesUnder(server.dataDir).filter((f) => !(options.except ?? []).includes(f));
+  const files = [...filesUnder(server.dataDir), ...filesUnder(server.appsDir)].filter((f) => !(options.except ?? []).includes(f));
   for (const file of files) {
     let content: Buffer;
     try {

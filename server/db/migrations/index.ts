@@ -5,6 +5,7 @@ import * as initial from './001-initial.ts';
 import * as access from './002-access.ts';
 import * as clusters from './003-clusters.ts';
 import * as tokenRotation from './004-token-rotation.ts';
+import * as appIdentities from './005-app-identities.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const list: Array<[string, Migration]> = [
   ['002-access', access],
   ['003-clusters', clusters],
   ['004-token-rotation', tokenRotation],
+  ['005-app-identities', appIdentities],
 ];
 
 export const migrations: Knex.MigrationSource<[string, Migration]> = {

@@ -16,6 +16,7 @@ import { usersPageRoutes } from './users-page.ts';
 import { auditPageRoutes } from './audit-page.ts';
 import { accountPageRoutes } from './account-page.ts';
 import { clustersPageRoutes } from './clusters-page.ts';
+import { statusPageRoutes } from './status-page.ts';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -47,4 +48,5 @@ export function uiRoutes(scalarium: Scalarium, router: Router): void {
   usersPageRoutes(scalarium, router);
   auditPageRoutes(scalarium, router);
   accountPageRoutes(scalarium, router);
+  statusPageRoutes(scalarium, router);
 }

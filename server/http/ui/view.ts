@@ -8,7 +8,9 @@ import type { UiSession } from './session.ts';
 export function view(scalarium: Scalarium, ctx: Koa.Context, page: string, context: { title: string; [key: string]: unknown }, session?: UiSession): void {
   const nav = session ? scalarium.hooks.nav.call(navItems(session)) : undefined;
   ctx.type = 'text/html; charset=utf-8';
-  ctx.body = renderPage(page, { ...context, user: session ? { name: session.principal.user.name } : undefined, csrf: session?.csrf, nav });
+  // Apps that are not isolated are said on every page, not only at start-up.
+  const isolationWarning = session ? scalarium.isolation.warning : undefined;
+  ctx.body = renderPage(page, { ...context, user: session ? { name: session.principal.user.name } : undefined, csrf: session?.csrf, nav, isolationWarning });
 }
 
 /** Users and Audit only for admins (the pages check again); everyone has clusters (those they may
@@ -17,7 +19,7 @@ function navItems(session: UiSession): Array<{ href: string; label: string }> {
   return [
     { href: '/', label: 'Apps' },
     { href: '/clusters', label: 'Clusters' },
-    ...(session.admin ? [{ href: '/users', label: 'Users' }, { href: '/audit', label: 'Audit' }] : []),
+    ...(session.admin ? [{ href: '/users', label: 'Users' }, { href: '/audit', label: 'Audit' }, { href: '/status', label: 'Status' }] : []),
     { href: '/account', label: 'Account' },
   ];
 }

@@ -1,0 +1,153 @@
+// Where a build works, outside the 0700 data dir:
+//   <apps>/builds/<app>/              root, 0711          (the app's build area)
+//     cache/                          build uid, 0700     (kept between builds: npm cache, …)
+//     buildpacks/<id>/                root, 0755          (downloaded or copied buildpacks: read-only to builds)
+//     work-<build id>-<random>/       root, 0711          (one build; removed when it ends, swept at start)
+//       app/  home/  tmp/             build uid, 0700     (source → slug, HOME, TMPDIR)
+//       env/                          build uid, 0500     (config vars, one 0400 file each)
+// Every step of a build runs confined as the app's build uid (or in a sandbox), so install scripts
+// of a pushed repository see this build's folders and nothing of the platform.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Scalarium } from '../core/scalarium.ts';
+import type { AppRow } from '../db/apps.ts';
+import { confine, type ConfinedCommand, type UnixUser } from '../sandbox/confine.ts';
+import { buildUser } from '../sandbox/identities.ts';
+import { ownedDir, ownedFile, platformDir } from '../sandbox/dirs.ts';
+
+export interface BuildWorkspace {
+  buildDir: string;
+  cacheDir: string;
+  envDir: string;
+  homeDir: string;
+  tmpDir: string;
+  /** Downloaded and copied buildpacks of this app, read-only to its builds. */
+  buildpacksDir: string;
+  /** The uid builds of this app run as (root servers only). */
+  user?: UnixUser;
+  /** argv confined to this build: its folders writable, `readable` (buildpacks) and the env dir read-only. */
+  confine(argv: string[], readable?: string[], cwd?: string): ConfinedCommand;
+  /** The whole environment of a build step: nothing inherited from the server. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  writeEnv(config: Record<string, string>): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export function buildsRoot(scalarium: Scalarium): string {
+  return path.join(scalarium.config.appsDir, 'builds');
+}
+
+/** The built-in buildpacks, copied where build uids can read them (the clone may sit in /root). */
+export function builtinBuildpacksDir(scalarium: Scalarium): string {
+  return path.join(scalarium.config.appsDir, 'buildpacks');
+}
+
+export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buildId: number): Promise<BuildWorkspace> {
+  const { isolation } = scalarium;
+  const user = isolation.mode === 'uid' ? buildUser(scalarium.config.appUids, app.uid_index) : undefined;
+  const appRoot = path.join(buildsRoot(scalarium), app.name);
+  await platformDir(scalarium.config.appsDir, 0o711);
+  await platformDir(buildsRoot(scalarium), 0o711);
+  await platformDir(appRoot, 0o711);
+  const cacheDir = path.join(appRoot, 'cache');
+  await ownedDir(cacheDir, user, 0o700);
+  const buildpacksDir = path.join(appRoot, 'buildpacks');
+  await platformDir(buildpacksDir, 0o755);
+  const work = path.join(appRoot, `work-${buildId}-${crypto.randomBytes(4).toString('hex')}`);
+  await platformDir(work, 0o711);
+  const [buildDir, homeDir, tmpDir, envDir] = ['app', 'home', 'tmp', 'env'].map((d) => path.join(work, d)) as [string, string, string, string];
+  for (const dir of [buildDir, homeDir, tmpDir, envDir]) await ownedDir(dir, user, 0o700);
+  const sandboxed = Boolean(isolation.bwrap);
+  return {
+    buildDir, cacheDir, envDir, homeDir, tmpDir, buildpacksDir, ...(user ? { user } : {}),
+    confine: (argv, readable = [], cwd = buildDir) => confine(isolation, {
+      user, writable: [buildDir, cacheDir, homeDir, tmpDir], readable: [envDir, ...readable], hidden: [scalarium.config.dataDir], cwd,
+    }, argv),
+    env: (extra = {}) => ({
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: homeDir,
+      TMPDIR: sandboxed ? '/tmp' : tmpDir,
+      LANG: 'C.UTF-8',
+      TERM: 'xterm-256color',
+      STACK: 'scalarium-local',
+      ...extra,
+    }),
+    async writeEnv(config) {
+      for (const [key, value] of Object.entries(config)) await ownedFile(path.join(envDir, key), value, user, 0o400);
+      await fsp.chmod(envDir, 0o500);
+    },
+    dispose: () => removeTree(work),
+  };
+}
+
+/** rm -rf that also copes with folders a build left without write permission. */
+async function removeTree(dir: string): Promise<void> {
+  await fsp.rm(dir, { recursive: true, force: true }).catch(async () => {
+    const open = async (p: string): Promise<void> => {
+      const stat = await fsp.lstat(p).catch(() => undefined);
+      if (!stat?.isDirectory()) return;
+      await fsp.chmod(p, 0o700);
+      for (const e of await fsp.readdir(p)) await open(path.join(p, e));
+    };
+    await open(dir);
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+}
+
+/** Build folders a crash left behind hold config vars in plaintext: they go at start. */
+export async function sweepBuildWorkspaces(scalarium: Scalarium): Promise<number> {
+  let swept = 0;
+  for (const app of await fsp.readdir(buildsRoot(scalarium)).catch(() => [] as string[])) {
+    for (const entry of await fsp.readdir(path.join(buildsRoot(scalarium), app)).catch(() => [] as string[])) {
+      if (!entry.startsWith('work-')) continue;
+      await removeTree(path.join(buildsRoot(scalarium), app, entry));
+      swept++;
+    }
+  }
+  return swept;
+}
+
+/** An app's build cache and buildpacks, removed with the app (a new app of that name starts clean). */
+export async function removeAppBuildFiles(scalarium: Scalarium, app: string): Promise<void> {
+  await removeTree(path.join(buildsRoot(scalarium), app));
+}
+
+/** Copies a buildpack directory to `target`, owned by root and readable (not writable) by builds. */
+export async function publishBuildpack(source: string, target: string): Promise<void> {
+  const part = `${target}.part-${crypto.randomBytes(4).toString('hex')}`;
+  await fsp.cp(source, part, { recursive: true, dereference: false, verbatimSymlinks: true, errorOnExist: false });
+  await makeReadOnlyForOthers(part);
+  await removeTree(target);
+  await fsp.rename(part, target);
+}
+
+/** Directories 0755, files 0644 (0755 if executable), owned by root; links left as they are. */
+export async function makeReadOnlyForOthers(dir: string): Promise<void> {
+  const isRoot = process.getuid?.() === 0;
+  const walk = async (p: string): Promise<void> => {
+    const stat = await fsp.lstat(p);
+    if (stat.isSymbolicLink()) return;
+    if (isRoot && (stat.uid !== 0 || stat.gid !== 0)) await fsp.lchown(p, 0, 0);
+    if (stat.isDirectory()) {
+      await fsp.chmod(p, 0o755);
+      for (const e of await fsp.readdir(p)) await walk(path.join(p, e));
+    } else if (stat.isFile()) {
+      await fsp.chmod(p, stat.mode & 0o111 ? 0o755 : 0o644);
+    } else {
+      await fsp.rm(p, { force: true }); // no devices or FIFOs in a buildpack
+    }
+  };
+  await walk(dir);
+}
+
+/** At start: the built-in buildpacks, fresh from the code, where build uids can read them. */
+export async function installBuiltinBuildpacks(scalarium: Scalarium, sourceDir: string, names: string[]): Promise<void> {
+  const target = builtinBuildpacksDir(scalarium);
+  await platformDir(scalarium.config.appsDir, 0o711);
+  await platformDir(target, 0o755);
+  for (const name of names) {
+    if (fs.existsSync(path.join(sourceDir, name))) await publishBuildpack(path.join(sourceDir, name), path.join(target, name));
+  }
+}

@@ -1,0 +1,74 @@
+// Directories that untrusted code works in. The platform's own parents are root-owned and only
+// traversable (0711), so an app can walk to its own folder by name but list and open nothing else;
+// the leaf belongs to the app's uid (0700). Nothing here follows a symlink: a leaf that is a link
+// (planted by whoever owned it before) is refused.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { UnixUser } from './confine.ts';
+
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * mkdir -p with `mode` on every directory it creates (chmod'ed: the umask must not close them);
+ * the last one is checked, not trusted, and made root's and `mode` even if it existed.
+ */
+export async function platformDir(dir: string, mode = 0o711): Promise<void> {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); !fs.existsSync(p); p = path.dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    await fsp.mkdir(p, { mode }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    await fsp.chmod(p, mode);
+  }
+  const stat = await fsp.lstat(dir);
+  if (!stat.isDirectory()) throw new Error(`${dir} must be a directory, not a link or file`);
+  await fsp.chmod(dir, mode);
+  if (isRoot && stat.uid !== 0) await fsp.lchown(dir, 0, 0);
+}
+
+/** A directory owned by `owner` (when we are root), mode 0700 unless told otherwise. Its parent must exist. */
+export async function ownedDir(dir: string, owner: UnixUser | undefined, mode = 0o700): Promise<void> {
+  await fsp.mkdir(dir, { mode }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const stat = await fsp.lstat(dir);
+  if (!stat.isDirectory()) throw new Error(`${dir} must be a directory, not a link or file`);
+  if (isRoot && owner && (stat.uid !== owner.uid || stat.gid !== owner.gid)) await fsp.lchown(dir, owner.uid, owner.gid);
+  await fsp.chmod(dir, mode);
+}
+
+/** Gives a whole tree to `owner` (root only), never following links. */
+export async function chownTree(dir: string, owner: UnixUser | undefined): Promise<void> {
+  if (!isRoot || !owner) return;
+  const walk = async (p: string): Promise<void> => {
+    const stat = await fsp.lstat(p);
+    await fsp.lchown(p, owner.uid, owner.gid);
+    if (stat.isDirectory()) for (const entry of await fsp.readdir(p)) await walk(path.join(p, entry));
+  };
+  await walk(dir);
+}
+
+/** Writes a file only the owner can read (config values for a build's env dir). */
+export async function ownedFile(file: string, content: string, owner: UnixUser | undefined, mode = 0o400): Promise<void> {
+  await fsp.writeFile(file, content, { mode: 0o600, flag: 'wx' });
+  if (isRoot && owner) await fsp.lchown(file, owner.uid, owner.gid);
+  await fsp.chmod(file, mode);
+}
+
+/**
+ * The first folder on the way to `dir` that other users cannot walk through (no o+x), or undefined
+ * when an app's uid can reach it: what uid mode without bubblewrap needs.
+ */
+export function firstUnreachableAncestor(dir: string): string | undefined {
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    try {
+      const stat = fs.statSync(p);
+      if (!(stat.mode & 0o001)) return p;
+    } catch {
+      // not made yet: its parent decides
+    }
+    if (p === '/') return undefined;
+  }
+}
