@@ -12,7 +12,7 @@ import { applySandboxedAccounts, applySystemAccounts } from './accounts.ts';
 import { runAppHook, type HookResult } from './app-hooks.ts';
 import { AppDirs } from './app-dirs.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
-import { platformDir } from '../sandbox/dirs.ts';
+import { packageBoundary, platformDir } from '../sandbox/dirs.ts';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -72,6 +72,7 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
 
   const ready = (async () => {
     await platformDir(options.appsDir, 0o711);
+    await packageBoundary(options.appsDir);
     await platformDir(clusterDir, 0o755);
     // Present from the start: sandboxes bind it, and an app may read it before the first configure.
     if (!fs.existsSync(clusterJsonFile)) await fs.promises.writeFile(clusterJsonFile, '{}\n', { mode: 0o644 });

@@ -150,15 +150,27 @@ export class Supervisor {
       entry.reason = `could not start: ${error.message}`;
     });
     child.on('exit', (code, signal) => {
-      exited = true;
       if (entry.child === child) entry.child = undefined;
-      if (entry.stopping) return;
       const how = signal ? `signal ${signal}` : `code ${code}`;
-      this.events.log(spec.app, source, `process exited with ${how}`);
+      if (entry.stopping || entry.state !== 'starting') exited = true;
+      if (entry.stopping) return;
       if (entry.state === 'starting') {
-        entry.reason = `${source} exited with ${how} during boot${lastLines(entry)}`;
+        // Its last words may still be in the pipes: the reason waits for them (briefly: a
+        // process it left behind may hold them open).
+        const fail = () => {
+          if (exited) return;
+          this.events.log(spec.app, source, `process exited with ${how}`);
+          entry.reason = `${source} exited with ${how} during boot${lastLines(entry)}`;
+          exited = true;
+        };
+        const timer = setTimeout(fail, 500);
+        child.once('close', () => {
+          clearTimeout(timer);
+          fail();
+        });
         return;
       }
+      this.events.log(spec.app, source, `process exited with ${how}`);
       entry.state = 'crashed';
       entry.reason = `exited with ${how}`;
       this.report(entry);

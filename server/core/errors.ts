@@ -72,6 +72,11 @@ export const catalogue = {
     message: (p) => `Push rejected: it is larger than this server's limit of ${p.limit} MB. Nothing was stored.`,
     hint: () => 'Keep build output and large binaries out of the repository, or ask the operator to raise SCALARIUM_MAX_PUSH_MB.',
   },
+  isolation_unavailable: {
+    status: 503,
+    message: (p) => `This server cannot run apps or builds: ${p.reason}`,
+    hint: () => 'The operator can see the reason at start-up and on the Status page (docs/security.md, "Tenant isolation").',
+  },
   build_failed: { status: 422, message: (p) => `Build failed: ${p.reason}` },
   deploy_failed: { status: 422, message: (p) => `Deploy failed: ${p.reason}` },
   no_capacity: { status: 503, message: (p) => `No instance can run processes: ${p.reason}` },

@@ -62,7 +62,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
   try {
     assertIsolated(scalarium.isolation);
   } catch (error) {
-    throw new ScalariumError('build_failed', { reason: (error as Error).message });
+    throw new ScalariumError('isolation_unavailable', { reason: (error as Error).message });
   }
   const buildId = await startBuild(scalarium.db, app.id, commit, principal.user.name);
   await fsp.mkdir(paths.builds, { recursive: true, mode: 0o700 });

@@ -114,7 +114,7 @@ test('a data dir below a system directory is covered inside the sandbox', (t) =>
 test('refused mode starts nothing and says what to do', (t) => {
   const refused = detectIsolation({}, fakeHost({ isRoot: false }));
   t.is(refused.mode, 'refused');
-  t.throws(() => confine(refused, { writable: [], cwd: '/' }, ['true']), { instanceOf: IsolationRefused, message: /install bubblewrap.*SCALARIUM_INSECURE_SHARED_USER=1/ });
+  t.throws(() => confine(refused, { writable: [], cwd: '/' }, ['true']), { instanceOf: IsolationRefused, message: /Install bubblewrap.*SCALARIUM_INSECURE_SHARED_USER=1/ });
 });
 
 function fakeHost(options: { isRoot: boolean; bwrap?: boolean; bwrapWorks?: boolean; setpriv?: boolean }): HostProbe {

@@ -72,3 +72,15 @@ export function firstUnreachableAncestor(dir: string): string | undefined {
     if (p === '/') return undefined;
   }
 }
+
+/**
+ * Node and npm look for the nearest package.json upwards from an app's files: an apps dir inside
+ * a Node project (the server's own clone, say) would lend the app that project's "type": "module".
+ * A neutral package.json at the top of the apps dir ends the search there.
+ */
+export async function packageBoundary(appsDir: string): Promise<void> {
+  const file = path.join(appsDir, 'package.json');
+  const body = `${JSON.stringify({ name: 'scalarium-apps', private: true, description: 'Ends Node\'s package.json lookup above the apps (see server/sandbox/dirs.ts).' }, null, 2)}\n`;
+  await fsp.writeFile(file, body, { mode: 0o644 });
+  await fsp.chmod(file, 0o644);
+}

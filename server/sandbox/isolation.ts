@@ -65,9 +65,10 @@ export function detectIsolation(env: NodeJS.ProcessEnv = process.env, probe: Hos
   if (!['auto', 'bwrap', 'off'].includes(wanted)) throw new Error(`SCALARIUM_SANDBOX must be auto, bwrap or off, got "${wanted}"`);
   const bwrapPath = wanted === 'off' ? undefined : probe.which('bwrap');
   const bwrap = bwrapPath && probe.bwrapWorks(bwrapPath, probe.isRoot) ? bwrapPath : undefined;
-  const install = 'install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)';
+  const install = 'Install bubblewrap (apt-get install bubblewrap, dnf install bubblewrap)';
+  const why = wanted === 'off' ? 'bubblewrap is turned off (SCALARIUM_SANDBOX=off)' : bwrapPath ? 'bubblewrap cannot create a sandbox here (user namespaces disabled?)' : 'bubblewrap is not installed';
   if (wanted === 'bwrap' && !bwrap) {
-    throw new Error(`SCALARIUM_SANDBOX=bwrap, but ${bwrapPath ? `${bwrapPath} cannot create a sandbox here (are user namespaces disabled?)` : 'bwrap is not installed'}: ${install}, or set SCALARIUM_SANDBOX=auto`);
+    throw new Error(`SCALARIUM_SANDBOX=bwrap, but ${bwrapPath ? `${bwrapPath} cannot create a sandbox here (are user namespaces disabled?)` : 'bwrap is not installed'}: ${install.toLowerCase()}, or set SCALARIUM_SANDBOX=auto`);
   }
   if (probe.isRoot) {
     const setpriv = probe.which('setpriv');
@@ -90,13 +91,13 @@ export function detectIsolation(env: NodeJS.ProcessEnv = process.env, probe: Hos
     return {
       mode: 'shared',
       summary: 'apps are NOT isolated: they run as the server\'s own user',
-      warning: `${INSECURE_FLAG}=1: apps and builds run as the server's user and can read its data directory, key and tokens. ${install} or run as root to isolate them.`,
+      warning: `${INSECURE_FLAG}=1: apps and builds run as the server's user and can read its data directory, key and tokens (${why}). ${install} or run as root to isolate them.`,
     };
   }
   return {
     mode: 'refused',
     summary: 'apps cannot be isolated here, so app processes and builds are refused',
-    warning: `App processes and builds are refused: the server runs as an ordinary user and bubblewrap is ${bwrapPath ? 'not usable (user namespaces disabled?)' : 'not installed'}. ${install}, run the server as root, or accept running apps as the server's own user with ${INSECURE_FLAG}=1.`,
+    warning: `App processes and builds are refused: the server runs as an ordinary user and ${why}. ${install}, run the server as root, or accept running apps as the server's own user with ${INSECURE_FLAG}=1.`,
   };
 }
 

@@ -1,7 +1,7 @@
 // At server start: the host made ready for isolated apps and builds, or a clear reason why not.
 import path from 'node:path';
 import type { Scalarium } from '../core/scalarium.ts';
-import { firstUnreachableAncestor, platformDir } from './dirs.ts';
+import { firstUnreachableAncestor, packageBoundary, platformDir } from './dirs.ts';
 import { BUILTIN_ORDER, BUILTIN_SOURCE_DIR } from '../build/buildpack-runner.ts';
 import { installBuiltinBuildpacks, sweepBuildWorkspaces } from '../build/workspace.ts';
 
@@ -14,6 +14,7 @@ export async function prepareIsolation(scalarium: Scalarium): Promise<string[]> 
     lines.push(bar, `! WARNING: ${isolation.warning}`, bar);
   }
   await platformDir(config.appsDir, 0o711);
+  await packageBoundary(config.appsDir);
   if (isolation.mode === 'uid' && !isolation.bwrap) {
     // Without bind mounts the apps' uids walk the real path to their folders.
     const blocked = firstUnreachableAncestor(config.appsDir);

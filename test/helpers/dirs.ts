@@ -9,6 +9,9 @@ export interface ServerDirs { root: string; dataDir: string; appsDir: string; en
 export function serverDirs(prefix = 'scalarium-test-'): ServerDirs {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   fs.chmodSync(root, 0o711);
+  // As in a clone of Scalarium (where the default data dir is): a Node project of "type": "module"
+  // above the server's folders. Apps must not inherit it.
+  fs.writeFileSync(path.join(root, 'package.json'), '{ "name": "enclosing-project", "type": "module" }\n', { mode: 0o644 });
   const dataDir = path.join(root, 'data');
   const appsDir = path.join(root, 'apps');
   return {

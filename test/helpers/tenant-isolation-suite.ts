@@ -141,6 +141,18 @@ test('the agent channel refuses what an app can offer: no token, or a guessed on
   t.is(code, 4001);
 });
 
+test('an app inherits nothing from the project the server sits in (a CommonJS app without package.json stays CommonJS)', async (t) => {
+  // test/helpers/dirs.ts puts a package.json of "type": "module" above the server's folders.
+  const repo = await createAppRepo('procfile-only');
+  t.teardown(() => repo.cleanup());
+  repo.write('web.js', "const http = require('node:http');\nhttp.createServer((q, s) => s.end('commonjs ok')).listen(process.env.PORT);\n");
+  await repo.commit('commonjs');
+  t.is((await server.api('POST', '/api/apps', { name: 'plain-cjs' })).status, 201);
+  const push = await repo.push(authedGitUrl(server.url, 'plain-cjs', server.token));
+  t.is(push.code, 0, push.output);
+  t.is((await getViaRouter(server.routerPort, 'plain-cjs.localhost')).body, 'commonjs ok');
+});
+
 test('the data dir is 0700 and what the server writes in it is its own (0600 files, 0700 folders)', (t) => {
   const mode = (p: string) => fs.statSync(path.join(server.dataDir, p)).mode & 0o777;
   t.is(mode('.'), 0o700);
