@@ -82,7 +82,7 @@ test.after.always(async () => {
   for (const fn of t0Cleanup) fn();
 });
 
-test('the build (npm run build of the pushed repo) can read none of the platform\'s or the victim\'s files', (t) => {
+test('the build (npm install running the pushed repo\'s preinstall script) can read none of the platform\'s or the victim\'s files', (t) => {
   for (const target of targets) {
     const line = spyPush.split('\n').find((l) => l.includes(`PROBE `) && l.trimEnd().endsWith(` ${target}`));
     t.truthy(line, `the build probed ${target}`);
