@@ -4,7 +4,7 @@
 // retried for a while (NotFound right after a launch means "not yet known"), never assumed done.
 import {
   AllocateAddressCommand, AssociateAddressCommand, DescribeAddressesCommand, DescribeInstancesCommand,
-  DisassociateAddressCommand, ReleaseAddressCommand, RunInstancesCommand, TerminateInstancesCommand,
+  DisassociateAddressCommand, ModifyInstanceMetadataOptionsCommand, ReleaseAddressCommand, RunInstancesCommand, TerminateInstancesCommand,
   type Address, type EC2Client, type Filter, type Instance as Ec2Instance, type RunInstancesCommandInput, type Tag,
 } from '@aws-sdk/client-ec2';
 import { errorCode, isNotFound, isRetryable, retry, type RetryOptions, type RetryPolicy } from './retry.ts';
@@ -202,6 +202,17 @@ export class Ec2Cloud {
       });
     }
     return address.PublicIp ?? '';
+  }
+
+  /**
+   * Turns the instance metadata service off once the instance has booted (its user-data read it):
+   * nothing on the instance — least of all an app — can then take the instance's role credentials.
+   */
+  async closeMetadata(instanceId: string): Promise<void> {
+    await this.call('ModifyInstanceMetadataOptions', () => this.client.send(new ModifyInstanceMetadataOptionsCommand({
+      // Every option named: some EC2-compatible clouds reset the ones a call leaves out.
+      InstanceId: instanceId, HttpEndpoint: 'disabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1,
+    })));
   }
 
   /** Disassociates and releases the row's Elastic IPs; returns the released public IPs. */

@@ -101,6 +101,14 @@ async function assertOnline(t: import('ava').ExecutionContext, c: Cluster, role:
     t.truthy(row.launchedAt);
     t.is(row.address, '127.0.0.1');
     t.truthy(running.scalarium.hub.peer(row.id), `agent of ${row.id} connected`);
+    // Launched with IMDSv2 and one hop; turned off once the agent connected (apps must not reach it).
+    const metadata = await until(`metadata service of ${row.id} off`, async () => {
+      const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [row.providerRef!] }));
+      const options = out.Reservations?.[0]?.Instances?.[0]?.MetadataOptions;
+      return options?.HttpEndpoint === 'disabled' ? options : undefined;
+    });
+    t.is(metadata.HttpTokens, 'required');
+    t.is(metadata.HttpPutResponseHopLimit, 1);
   }
   return online;
 }

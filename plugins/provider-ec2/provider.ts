@@ -311,7 +311,11 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
       const until = Date.now() + setupMs;
       while (!(await findInstance(db, row.id))?.lastSeenAt && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     }
-    if (!(await findInstance(db, row.id))?.address) await updateInstance(db, row.id, { address: plainAddress(peer.address) });
+    const settled = await findInstance(db, row.id);
+    if (!settled?.address) await updateInstance(db, row.id, { address: plainAddress(peer.address) });
+    if (settled?.providerRef && !ctx.settings.keepMetadata) {
+      await ctx.cloud.closeMetadata(settled.providerRef).catch((error: Error) => say(`${row.id}: could not turn the metadata service off: ${error.message}`));
+    }
   }
 
   async function sweep(ctx: Context): Promise<void> {

@@ -15,6 +15,11 @@ export interface Ec2Settings extends ClusterSettings {
   /** Leave instances whose agent never connected running (for debugging) instead of terminating them. */
   keepFailedInstances?: boolean;
   securityGroupIds?: string[];
+  /**
+   * Leave the instance metadata service on after boot (IMDSv2 only, hop limit 1). Off by default:
+   * apps on the instance must not reach the instance's role credentials.
+   */
+  keepMetadata?: boolean;
   /** Backoff of the one retry layer (attempts, baseMs, capMs). */
   retry?: Partial<RetryPolicy>;
   /**

@@ -23,6 +23,7 @@ test('the script is valid POSIX sh and carries the instance, role, token and ser
   t.regex(script, /echo \$! >"\$ROOT\/pid"/);
   // Apps' uids are kept from the metadata service; their folders are outside the agent's.
   t.regex(script, /iptables -I OUTPUT -d 169\.254\.169\.254 -m owner --uid-owner 200000-299999 -j REJECT/);
+  t.regex(script, /ip6tables -I OUTPUT -d fd00:ec2::254 -m owner --uid-owner 200000-299999 -j REJECT/);
   t.regex(script, /SCALARIUM_APPS_DIR="\$APPS"/);
   t.true(script.length < 16 * 1024, 'fits EC2\'s user-data limit');
 });

@@ -96,14 +96,19 @@ mkdir -p "$ROOT" "$APPS" || exit 1
 chmod 700 "$ROOT" && chmod 711 "$APPS" || exit 1
 log() { printf '%s scalarium: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" | tee -a "$ROOT/bootstrap.log" >&2; }
 
-# Apps' uids may not reach the instance metadata service (its credentials are the instance's).
+# Apps' uids may not reach the instance metadata service (its credentials are the instance's) while
+# it is on: the server turns it off once this agent has connected, unless the cluster keeps it.
 if [ "\${SCALARIUM_IMDS_GUARD:-1}" != 0 ]; then
   if command -v iptables >/dev/null 2>&1; then
     iptables -C OUTPUT -d 169.254.169.254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null ||
       iptables -I OUTPUT -d 169.254.169.254 -m owner --uid-owner ${uids} -j REJECT ||
       log "warning: could not keep apps from the metadata service (iptables failed)"
   else
-    log "warning: no iptables: apps' uids can reach the metadata service (IMDSv2 with hop limit 1 still applies)"
+    log "warning: no iptables: apps' uids can reach the metadata service until the server turns it off"
+  fi
+  if command -v ip6tables >/dev/null 2>&1; then
+    ip6tables -C OUTPUT -d fd00:ec2::254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null ||
+      ip6tables -I OUTPUT -d fd00:ec2::254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null || true
   fi
 fi
 

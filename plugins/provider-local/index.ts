@@ -15,6 +15,8 @@ import {
 import { dataPaths } from '../../server/core/paths.ts';
 import { listRoles, setRoleCounts } from '../../server/db/clusters.ts';
 import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
+import { formatPortRange } from '../../server/net/port-range.ts';
+import { closeAppPortsToNetwork } from './port-guard.ts';
 
 const NAME = 'provider-local';
 const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
@@ -52,6 +54,8 @@ function safeRunningPid(dir: string): number | undefined {
 async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id' | 'role'>): Promise<number> {
   const dir = instanceDir(scalarium, instance.id);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  // The instance's own TMPDIR (tsx's compile cache lives there): /tmp is shared with the apps.
+  await fsp.mkdir(path.join(dir, 'tmp'), { recursive: true, mode: 0o700 });
   const token = crypto.randomBytes(32).toString('base64url');
   await setInstanceToken(scalarium.db, instance.id, token);
   const wsUrl = `${scalarium.baseUrl.replace(/^http/, 'ws')}/agent`;
@@ -62,9 +66,11 @@ async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id'
     SCALARIUM_INSTANCE_ID: instance.id,
     SCALARIUM_INSTANCE_TOKEN: token,
     SCALARIUM_AGENT_DIR: dir,
+    TMPDIR: path.join(dir, 'tmp'),
     // The apps' folders of this instance, outside the 0700 data dir; sandboxes cover the data dir.
     SCALARIUM_APPS_DIR: path.join(scalarium.config.appsDir, 'instances', instance.id),
     SCALARIUM_HIDDEN_DIRS: scalarium.config.dataDir,
+    SCALARIUM_APP_PORTS: formatPortRange(scalarium.config.appPorts),
   };
   // The operator's isolation choices reach the agents on this host too.
   for (const name of ['SCALARIUM_SANDBOX', 'SCALARIUM_INSECURE_SHARED_USER']) {
@@ -151,7 +157,13 @@ export async function stopLocalInstance(dir: string, graceMs = 15_000): Promise<
     }
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && safeRunningPid(dir)) await new Promise((r) => setTimeout(r, 100));
-    if (safeRunningPid(dir)) process.kill(pid, 'SIGKILL');
+    if (safeRunningPid(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // it ended just now
+      }
+    }
   }
   const appPids = await fsp.readFile(path.join(dir, 'app-pids'), 'utf8').catch(() => '');
   for (const line of appPids.split('\n')) {
@@ -175,8 +187,11 @@ export async function stopAllLocalInstances(dataDir: string): Promise<string[]> 
 
 export const localProviderPlugin: Plugin = {
   name: NAME,
-  apply(scalarium) {
+  async apply(scalarium) {
     scalarium.registerProvider(createLocalProvider(scalarium));
+    const guard = await closeAppPortsToNetwork(scalarium.config.appPorts);
+    scalarium.statusNotes.set('App ports', guard);
+    scalarium.say(guard.ok ? guard.text : `WARNING: ${guard.text}`);
   },
 };
 

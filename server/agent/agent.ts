@@ -13,6 +13,7 @@ import { runAppHook, type HookResult } from './app-hooks.ts';
 import { AppDirs } from './app-dirs.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
 import { packageBoundary, platformDir } from '../sandbox/dirs.ts';
+import { parsePortRange, type PortRange } from '../net/port-range.ts';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -24,6 +25,8 @@ export interface AgentOptions {
   appsDir: string;
   /** More platform directories that sandboxes must cover (the local provider's data dir). */
   hiddenDirs: string[];
+  /** The ports app processes get. */
+  appPorts: PortRange;
 }
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv): AgentOptions {
@@ -39,6 +42,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): AgentOptions {
     dir: path.resolve(env.SCALARIUM_AGENT_DIR ?? '.'),
     appsDir: path.resolve(env.SCALARIUM_APPS_DIR ?? '/var/lib/scalarium-apps'),
     hiddenDirs: (env.SCALARIUM_HIDDEN_DIRS ?? '').split(':').filter((d) => d.startsWith('/')),
+    appPorts: parsePortRange(env.SCALARIUM_APP_PORTS || undefined),
   };
 }
 
@@ -61,14 +65,14 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8', SCALARIUM_CLUSTER_JSON: clusterJsonFile,
   };
-  const sandbox: SandboxPolicy = { isolation, readable: [clusterDir], hidden: [options.dir, ...options.hiddenDirs] };
+  const sandbox: SandboxPolicy = { isolation, readable: [clusterDir], hidden: [options.dir, options.appsDir, ...options.hiddenDirs] };
   const prune = () => apps.prune(supervisor.slugsInUse()).catch((error: Error) => log(`pruning app folders failed: ${error.message}`));
   const supervisor: Supervisor = new Supervisor({
     report: (report: ProcessReport) => connection.send({ type: 'process', process: report }),
     log: (app, source, line) => connection.send({ type: 'log', app, source, line, at: new Date().toISOString() }),
     // Recorded so that an operator (or a test) can clean up app processes even if the agent is killed -9.
     changed: () => fs.writeFile(pidFile, supervisor.pids().join('\n'), () => {}),
-  }, baseEnv, sandbox);
+  }, baseEnv, sandbox, options.appPorts);
 
   const ready = (async () => {
     await platformDir(options.appsDir, 0o711);
@@ -86,10 +90,12 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
       case 'start': {
         const { spec } = request;
         if (isolation.mode === 'uid' && !spec.user) throw new Error(`the server did not say which uid ${spec.app} runs as; upgrade the server`);
-        const release = await apps.release(spec.app, spec.slug, isolation.mode === 'uid' ? spec.user : undefined);
+        const release = apps.hold(spec.app, spec.slug.sha256);
         try {
-          return await supervisor.start(spec, release);
+          const dirs = await apps.release(spec.app, spec.slug, isolation.mode === 'uid' ? spec.user : undefined);
+          return await supervisor.start(spec, dirs);
         } finally {
+          release();
           void prune();
         }
       }

@@ -27,7 +27,9 @@ export function runAppHook(
   if (!stat?.isFile()) return Promise.resolve({ app, ran: false, ok: true, output: '' });
   let command: ReturnType<typeof confine>;
   try {
-    command = confine(sandbox.isolation, { user: place.user, writable: [place.dir, place.tmp], readable: sandbox.readable, hidden: sandbox.hidden, cwd: slugDir }, [script]);
+    command = confine(sandbox.isolation, {
+      user: place.user, writable: [place.dir, place.tmp], readable: sandbox.readable, hidden: sandbox.hidden, cwd: slugDir, ephemeral: true,
+    }, [script]);
   } catch (error) {
     return Promise.resolve({ app, ran: true, ok: false, output: `could not run the hook: ${(error as Error).message}` });
   }
@@ -54,9 +56,16 @@ export function runAppHook(
       clearTimeout(timer);
       resolve({ app, ran: true, ok: false, output: `${output}\ncould not run the hook: ${error.message}` });
     });
-    child.on('close', (code) => {
+    // Done when the hook exits; what it left running (and holding its pipes open, say after setsid)
+    // gets a moment to flush and is not waited for.
+    child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ app, ran: true, ok: code === 0, output });
+      const done = () => resolve({ app, ran: true, ok: code === 0, output });
+      const grace = setTimeout(done, 500);
+      child.once('close', () => {
+        clearTimeout(grace);
+        done();
+      });
     });
   });
 }

@@ -16,6 +16,8 @@ export interface Peer {
 }
 
 interface Pending {
+  /** Only this instance may answer (request ids are sequential, so another could guess them). */
+  instanceId: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -86,7 +88,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
         this.pending.delete(reqId);
         reject(new Error(`instance ${instanceId} did not answer "${request.op}" within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
-      this.pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(reqId, { instanceId, resolve: resolve as (v: unknown) => void, reject, timer });
       peer.socket.send(JSON.stringify({ type: 'request', reqId, ...request }));
     });
   }
@@ -153,7 +155,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
     switch (message.type) {
       case 'reply': {
         const pending = this.pending.get(message.reqId);
-        if (!pending) return;
+        if (!pending || pending.instanceId !== peer.instanceId) return;
         this.pending.delete(message.reqId);
         clearTimeout(pending.timer);
         if (message.ok) pending.resolve(message.result);

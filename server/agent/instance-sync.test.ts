@@ -18,7 +18,7 @@ import { AgentHub } from './hub.ts';
 import { syncInstances } from './instance-sync.ts';
 import type { LogLine } from '../core/types.ts';
 
-interface World { db: Db; url: string; logs: LogLine[]; close(): Promise<void> }
+interface World { db: Db; url: string; logs: LogLine[]; hub: AgentHub; close(): Promise<void> }
 
 async function world(): Promise<World> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-sync-'));
@@ -45,7 +45,7 @@ async function world(): Promise<World> {
   await updateProcess(db, 'victim-web-1', { state: 'ready', port: 41000 });
   await insertProcess(db, { id: 'evil-web-1', appId: evil.id, instanceId: 'i-evil', type: 'web', release: 1 });
   return {
-    db, logs, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/agent`,
+    db, logs, hub, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/agent`,
     async close() {
       hub.removeAllListeners(); // disconnect handlers write to the database, which goes next
       hub.close();
@@ -120,4 +120,26 @@ test('a token opens only its own instance', async (t) => {
   const borrowed = await connect(w.url, { kind: 'agent', instanceId: 'i-victim', token: 'evil-token' });
   t.false(borrowed.welcomed);
   t.is(borrowed.code, 4001);
+});
+
+test('only the instance a request went to can answer it', async (t) => {
+  const w = await world();
+  t.teardown(() => w.close());
+  const victim = await connect(w.url, { kind: 'agent', instanceId: 'i-victim', token: 'victim-token' });
+  const evil = await connect(w.url, { kind: 'agent', instanceId: 'i-evil', token: 'evil-token' });
+  t.true(victim.welcomed && evil.welcomed);
+  let seen: number | undefined;
+  victim.ws.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    if (message.type === 'request') seen = message.reqId;
+  });
+  const answer = w.hub.request('i-victim', { op: 'stop', ids: [], graceMs: 0 }, 5000);
+  while (seen === undefined) await new Promise((r) => setTimeout(r, 10));
+  // The other instance guesses the request id and answers first, with a result of its choosing.
+  evil.ws.send(JSON.stringify({ type: 'reply', reqId: seen, ok: true, result: { forged: true } }));
+  await settle();
+  victim.ws.send(JSON.stringify({ type: 'reply', reqId: seen, ok: true, result: { stopped: 0 } }));
+  t.deepEqual(await answer, { stopped: 0 });
+  victim.ws.close();
+  evil.ws.close();
 });

@@ -2,10 +2,11 @@
 // restart crashes with backoff, stop with SIGTERM then SIGKILL. Each process gets its own process
 // group so that signals reach the whole tree the Procfile command starts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import readline from 'node:readline';
 import type { ProcessReport, ProcessSpec, ProcessState } from './protocol.ts';
 import { waitReady } from './readiness.ts';
+import { foreignListener } from './port-owner.ts';
+import { parsePortRange, pickFreePort, type PortRange } from '../net/port-range.ts';
 import { confine, type UnixUser } from '../sandbox/confine.ts';
 import type { Isolation } from '../sandbox/isolation.ts';
 import type { ReleaseDir } from './app-dirs.ts';
@@ -47,7 +48,12 @@ export interface SandboxPolicy {
 export class Supervisor {
   private readonly processes = new Map<string, Supervised>();
 
-  constructor(private readonly events: SupervisorEvents, private readonly baseEnv: Record<string, string>, private readonly sandbox: SandboxPolicy) {}
+  constructor(
+    private readonly events: SupervisorEvents,
+    private readonly baseEnv: Record<string, string>,
+    private readonly sandbox: SandboxPolicy,
+    private readonly ports: PortRange = parsePortRange(),
+  ) {}
 
   reports(): ProcessReport[] {
     return [...this.processes.values()].map(toReport);
@@ -70,6 +76,11 @@ export class Supervisor {
     return used;
   }
 
+  /** Ports given to processes here, bound yet or not. */
+  private portsInUse(): Set<number> {
+    return new Set([...this.processes.values()].map((p) => p.port));
+  }
+
   pids(): number[] {
     return [...this.processes.values()].flatMap((p) => (p.child?.pid ? [p.child.pid] : []));
   }
@@ -80,7 +91,7 @@ export class Supervisor {
     if (existing && existing.state === 'ready') return toReport(existing);
     if (existing) throw new Error(`process ${spec.id} is already starting`);
     const entry: Supervised = {
-      spec, dir: release.dir, tmp: release.tmp, port: await freePort(), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
+      spec, dir: release.dir, tmp: release.tmp, port: await pickFreePort(this.ports, this.portsInUse()), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
     };
     this.processes.set(spec.id, entry);
     const ok = await this.launch(entry);
@@ -180,7 +191,10 @@ export class Supervisor {
     const ready = spec.readiness
       ? await waitReady(entry.port, spec.readiness, () => exited)
       : await new Promise<boolean>((resolve) => setTimeout(() => resolve(!exited), SETTLE_MS));
-    if (!ready) {
+    // Another app's uid on this port would receive this app's traffic: never ready then.
+    const squatted = ready && spec.readiness && spec.user && this.sandbox.isolation.mode === 'uid' ? await foreignListener(entry.port, spec.user.uid) : undefined;
+    if (squatted) entry.reason = `${source} cannot be trusted with its PORT: ${squatted}`;
+    if (!ready || squatted) {
       entry.state = 'failed';
       if (!entry.reason) {
         entry.reason = spec.readiness
@@ -255,16 +269,4 @@ function toReport(entry: Supervised): ProcessReport {
     id: entry.spec.id, app: entry.spec.app, type: entry.spec.type, release: entry.spec.release, state: entry.state,
     port: entry.port, pid: entry.child?.pid, restarts: entry.restarts, startedAt: entry.startedAt, reason: entry.reason,
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

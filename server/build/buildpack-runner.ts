@@ -2,23 +2,21 @@
 // bin/release BUILD_DIR. compile runs in a pseudo-terminal (node-pty) so that colours and progress
 // bars come through to the person pushing. Every step runs confined to the build's workspace, as
 // the app's build uid: a buildpack (and what it runs, such as npm install scripts) is untrusted.
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pty from 'node-pty';
 import YAML from 'yaml';
 import type { Output } from '../core/types.ts';
 import type { BuildWorkspace } from './workspace.ts';
 import { makeReadOnlyForOthers, publishBuildpack } from './workspace.ts';
 import { ownedDir } from '../sandbox/dirs.ts';
+import { runConfined } from '../sandbox/run.ts';
 import { downloadTo, type OutboundPolicy } from '../net/outbound.ts';
 import { extractArchive } from '../archive/extract.ts';
 
-const execFileAsync = promisify(execFile);
 
 /** The buildpacks that ship with Scalarium (copied at start to where build uids can read them). */
 export const BUILTIN_SOURCE_DIR = fileURLToPath(new URL('../../buildpacks/', import.meta.url));
@@ -46,7 +44,8 @@ export function builtin(sources: BuildpackSources, name: string): Buildpack {
 export async function detect(buildpack: Buildpack, ws: BuildWorkspace): Promise<string | undefined> {
   try {
     const cmd = ws.confine([path.join(buildpack.dir, 'bin', 'detect'), ws.buildDir], [buildpack.dir]);
-    const { stdout } = await execFileAsync(cmd.file, cmd.args, { cwd: cmd.cwd, env: ws.env(), timeout: 30_000, maxBuffer: 1024 * 1024 });
+    const { code, stdout } = await runConfined(cmd, ws.env(), { timeoutMs: 30_000 });
+    if (code !== 0) return undefined;
     return stdout.trim().split('\n')[0]?.slice(0, 100) || buildpack.name;
   } catch {
     return undefined;
@@ -89,7 +88,8 @@ export async function release(buildpack: Buildpack, ws: BuildWorkspace): Promise
   const bin = path.join(buildpack.dir, 'bin', 'release');
   if (!fs.existsSync(bin)) return {};
   const cmd = ws.confine([bin, ws.buildDir], [buildpack.dir]);
-  const { stdout } = await execFileAsync(cmd.file, cmd.args, { cwd: cmd.cwd, env: ws.env(), timeout: 30_000, maxBuffer: 1024 * 1024 });
+  const { code, stdout, stderr } = await runConfined(cmd, ws.env(), { timeoutMs: 30_000 });
+  if (code !== 0) throw new Error(`${buildpack.name} bin/release failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim().slice(0, 300)}`);
   const parsed = YAML.parse(stdout) as { default_process_types?: Record<string, string> } | null;
   const types = parsed?.default_process_types ?? {};
   return Object.fromEntries(Object.entries(types).filter(([, v]) => typeof v === 'string')) as Record<string, string>;

@@ -21,7 +21,7 @@ export async function extractCommit(repoDir: string, commit: string, target: str
   const archive = spawn('git', ['-C', repoDir, 'archive', '--format=tar', commit], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tarArgv = ['tar', '-x', '--no-same-owner', '--no-same-permissions', '-C', target];
   const tar = tarCommand ? tarCommand(tarArgv) : { file: 'tar', args: tarArgv.slice(1), cwd: target };
-  const untar = spawn(tar.file, tar.args, { cwd: tar.cwd, env: { PATH: env.PATH! }, stdio: ['pipe', 'ignore', 'pipe'] });
+  const untar = spawn(tar.file, tar.args, { cwd: tar.cwd, env: { PATH: env.PATH! }, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
   archive.stdout.pipe(untar.stdin);
   untar.stdin.on('error', () => {});
   const errors: string[] = [];

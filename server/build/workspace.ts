@@ -16,6 +16,8 @@ import type { AppRow } from '../db/apps.ts';
 import { confine, type ConfinedCommand, type UnixUser } from '../sandbox/confine.ts';
 import { buildUser } from '../sandbox/identities.ts';
 import { ownedDir, ownedFile, platformDir } from '../sandbox/dirs.ts';
+import { removeTree } from '../sandbox/remove.ts';
+import { findApp } from '../db/apps.ts';
 
 export interface BuildWorkspace {
   buildDir: string;
@@ -63,7 +65,8 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
   return {
     buildDir, cacheDir, envDir, homeDir, tmpDir, buildpacksDir, ...(user ? { user } : {}),
     confine: (argv, readable = [], cwd = buildDir) => confine(isolation, {
-      user, writable: [buildDir, cacheDir, homeDir, tmpDir], readable: [envDir, ...readable], hidden: [scalarium.config.dataDir], cwd,
+      user, writable: [buildDir, cacheDir, homeDir, tmpDir], readable: [envDir, ...readable],
+      hidden: [scalarium.config.dataDir, scalarium.config.appsDir], cwd, ephemeral: true,
     }, argv),
     env: (extra = {}) => ({
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -78,31 +81,27 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
       for (const [key, value] of Object.entries(config)) await ownedFile(path.join(envDir, key), value, user, 0o400);
       await fsp.chmod(envDir, 0o500);
     },
-    dispose: () => removeTree(work),
+    // Whatever the build left running (a daemon started by an install script) dies first: builds
+    // of an app run one at a time, so nothing else runs as its build uid now.
+    dispose: () => removeTree(work, { owner: user, setpriv: isolation.setpriv, killOwner: true }),
   };
 }
 
-/** rm -rf that also copes with folders a build left without write permission. */
-async function removeTree(dir: string): Promise<void> {
-  await fsp.rm(dir, { recursive: true, force: true }).catch(async () => {
-    const open = async (p: string): Promise<void> => {
-      const stat = await fsp.lstat(p).catch(() => undefined);
-      if (!stat?.isDirectory()) return;
-      await fsp.chmod(p, 0o700);
-      for (const e of await fsp.readdir(p)) await open(path.join(p, e));
-    };
-    await open(dir);
-    await fsp.rm(dir, { recursive: true, force: true });
-  });
+/** The build uid of an app, when we are root and the app exists. */
+async function buildUidOf(scalarium: Scalarium, app: string | AppRow): Promise<UnixUser | undefined> {
+  if (scalarium.isolation.mode !== 'uid') return undefined;
+  const row = typeof app === 'string' ? await findApp(scalarium.db, app) : app;
+  return row ? buildUser(scalarium.config.appUids, row.uid_index) : undefined;
 }
 
 /** Build folders a crash left behind hold config vars in plaintext: they go at start. */
 export async function sweepBuildWorkspaces(scalarium: Scalarium): Promise<number> {
   let swept = 0;
   for (const app of await fsp.readdir(buildsRoot(scalarium)).catch(() => [] as string[])) {
+    const owner = await buildUidOf(scalarium, app);
     for (const entry of await fsp.readdir(path.join(buildsRoot(scalarium), app)).catch(() => [] as string[])) {
       if (!entry.startsWith('work-')) continue;
-      await removeTree(path.join(buildsRoot(scalarium), app, entry));
+      await removeTree(path.join(buildsRoot(scalarium), app, entry), { owner, setpriv: scalarium.isolation.setpriv, killOwner: true });
       swept++;
     }
   }
@@ -110,8 +109,9 @@ export async function sweepBuildWorkspaces(scalarium: Scalarium): Promise<number
 }
 
 /** An app's build cache and buildpacks, removed with the app (a new app of that name starts clean). */
-export async function removeAppBuildFiles(scalarium: Scalarium, app: string): Promise<void> {
-  await removeTree(path.join(buildsRoot(scalarium), app));
+export async function removeAppBuildFiles(scalarium: Scalarium, app: AppRow): Promise<void> {
+  const owner = await buildUidOf(scalarium, app);
+  await removeTree(path.join(buildsRoot(scalarium), app.name), { owner, setpriv: scalarium.isolation.setpriv, killOwner: true });
 }
 
 /** Copies a buildpack directory to `target`, owned by root and readable (not writable) by builds. */

@@ -65,7 +65,7 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
     const cluster = await findClusterById(scalarium.db, app.cluster_id);
     if (cluster) await configureCluster(scalarium, cluster, `app ${app.name} destroyed`).catch(() => {});
     await repoStore(scalarium).remove(app.name);
-    await removeAppBuildFiles(scalarium, app.name);
+    await removeAppBuildFiles(scalarium, app);
     await removeUnusedSlugs(scalarium);
     await audit(scalarium, principal, 'app.destroy', app.name);
   });

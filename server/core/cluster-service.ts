@@ -44,6 +44,7 @@ export function validateSettings(provider: string, raw: Record<string, unknown>)
   }
   if (raw.spot !== undefined) settings.spot = raw.spot === true;
   if (raw.keepFailedInstances !== undefined) settings.keepFailedInstances = raw.keepFailedInstances === true;
+  if (raw.keepMetadata !== undefined) settings.keepMetadata = raw.keepMetadata === true;
   for (const key of ['bootTimeoutMs', 'orphanGraceMs'] as const) {
     const value = raw[key];
     if (value === undefined) continue;

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import os from 'node:os';
 import { parseUidRange, type UidRange } from '../sandbox/identities.ts';
+import { parsePortRange, type PortRange } from '../net/port-range.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -25,6 +26,8 @@ export interface ServerConfig {
   appsDir: string;
   /** The unix uids apps and builds run as when the server is root (two per app). */
   appUids: UidRange;
+  /** The TCP ports app processes listen on (SCALARIUM_APP_PORTS); the local provider closes them to the network. */
+  appPorts: PortRange;
   /** A git push whose body is larger than this is refused (SCALARIUM_MAX_PUSH_MB, default 1 GiB). */
   maxPushBytes: number;
   /** Server directories under which an app may name a buildpack by path (operators' own buildpacks). */
@@ -74,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     serverId: env.SCALARIUM_SERVER_ID ?? os.hostname(),
     appsDir: path.resolve(env.SCALARIUM_APPS_DIR || defaultAppsDir(dataDir)),
     appUids: parseUidRange(env.SCALARIUM_APP_UIDS || undefined),
+    appPorts: parsePortRange(env.SCALARIUM_APP_PORTS || undefined),
     maxPushBytes: positiveMegabytes(env.SCALARIUM_MAX_PUSH_MB, 1024, 'SCALARIUM_MAX_PUSH_MB'),
     buildpackDirs: (env.SCALARIUM_BUILDPACK_DIRS ?? '').split(':').filter(Boolean).map((d) => path.resolve(d)),
   };

@@ -27,14 +27,28 @@ export interface BuildResult {
   spec: ReleaseSpec;
 }
 
-/** Output that also appends every line to a file (the kept build log). */
-function teeOutput(output: Output, file: string): Output & { close(): void } {
+/** What a build may print (relayed to the pusher and kept): a build printing forever fills neither memory nor disk. */
+export const MAX_BUILD_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+/** Output that also appends every line to a file (the kept build log), up to MAX_BUILD_OUTPUT_BYTES. */
+function teeOutput(output: Output, file: string): Output & { note(text: string): void; close(): void } {
   const fd = fs.openSync(file, 'a', 0o600);
+  let bytes = 0;
+  let cut = false;
+  const write = (text: string) => {
+    output.line(text);
+    fs.writeSync(fd, `${text}\n`);
+  };
   return {
     line(text) {
-      output.line(text);
-      fs.writeSync(fd, `${text}\n`);
+      if (cut) return;
+      bytes += Buffer.byteLength(text) + 1;
+      if (bytes <= MAX_BUILD_OUTPUT_BYTES) return write(text);
+      cut = true;
+      write(` !     The build printed more than ${MAX_BUILD_OUTPUT_BYTES / 1024 / 1024} MiB; the rest of its output is not shown or kept.`);
     },
+    /** The server's own verdict: shown even after the build's output was cut. */
+    note: write,
     close: () => fs.closeSync(fd),
   };
 }
@@ -113,7 +127,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
   } catch (error) {
     await finishBuild(scalarium.db, buildId, { status: 'failed', buildpack: buildpackName, slug: null, processTypes: {}, timings });
     const failure = error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: (error as Error).message });
-    log.line(` !     ${failure.message}`);
+    log.note(` !     ${failure.message}`);
     throw failure;
   } finally {
     log.close();

@@ -73,6 +73,8 @@ export class Scalarium {
   /** Functions run when the server stops, newest first. */
   private readonly closers: Array<() => Promise<void> | void> = [];
   private detectedIsolation?: Isolation;
+  /** What plugins found about this host that an admin should know (the Status page shows them). */
+  readonly statusNotes = new Map<string, { ok: boolean; text: string }>();
 
   constructor(
     readonly config: ServerConfig,

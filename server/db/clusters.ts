@@ -19,6 +19,8 @@ export interface ClusterSettings {
   /** How long a tagged instance no row wants may live before it is terminated. */
   orphanGraceMs?: number;
   keepFailedInstances?: boolean;
+  /** Leave the instance metadata service on after boot (ec2). */
+  keepMetadata?: boolean;
   securityGroupIds?: string[];
   retry?: { attempts?: number; baseMs?: number; capMs?: number };
   /** Tells this installation's cluster apart from any other of the same name in one cloud account. */

@@ -109,6 +109,19 @@ test('a data dir below a system directory is covered inside the sandbox', (t) =>
   const covered = run(bwrapOnly, { writable: [w.own], hidden: [dataDir], cwd: w.own }, `cat ${dataDir}/secret.key`, serverUser);
   t.is(covered.out, '');
   t.regex(covered.err, /No such file or directory/);
+
+  // Apps inside that data dir: the app's own folder is bound into the cover, its neighbour is not.
+  for (const app of ['own', 'other']) {
+    fs.mkdirSync(path.join(dataDir, 'apps', app), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(dataDir, 'apps', app, 'file'), app);
+  }
+  fs.chownSync(path.join(dataDir, 'apps'), serverUser.uid, serverUser.gid);
+  for (const app of ['own', 'other']) fs.chownSync(path.join(dataDir, 'apps', app), serverUser.uid, serverUser.gid);
+  const own = path.join(dataDir, 'apps', 'own');
+  const inside = run(bwrapOnly, { writable: [own], hidden: [dataDir], cwd: own }, `cat ${own}/file; echo; cat ${dataDir}/apps/other/file; echo x > ${own}/new && echo wrote`, serverUser);
+  t.regex(inside.out, /^own\n/);
+  t.regex(inside.out, /wrote/);
+  t.regex(inside.err, /apps\/other\/file: No such file or directory/);
 });
 
 test('refused mode starts nothing and says what to do', (t) => {
@@ -141,4 +154,15 @@ test('detection: what each kind of host gets', (t) => {
   t.is(mode({ SCALARIUM_INSECURE_SHARED_USER: '1' }, { isRoot: true }), 'uid', 'the flag never weakens a host that can isolate');
   t.throws(() => detectIsolation({ SCALARIUM_SANDBOX: 'bwrap' }, fakeHost({ isRoot: true })), { message: /bwrap is not installed/ });
   t.throws(() => detectIsolation({ SCALARIUM_SANDBOX: 'maybe' }, fakeHost({ isRoot: true })), { message: /auto, bwrap or off/ });
+});
+
+test('the apps\' uid range must not overlap the host\'s accounts or subordinate id ranges', async (t) => {
+  const { overlapsOnHost, parseUidRange } = await import('./identities.ts');
+  const range = parseUidRange('700000000-700999999');
+  t.deepEqual(overlapsOnHost(range, { passwd: 'root:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n', subuid: 'alice:100000:65536\n', subgid: '' }), []);
+  t.deepEqual(overlapsOnHost(parseUidRange('100000-200000'), { passwd: 'svc:x:150000:150000::/:/bin/false\n', subuid: 'alice:165536:65536\n', subgid: 'alice:165536:65536\n' }), [
+    'user svc (uid 150000)', '/etc/subuid range of alice (165536-231071)', '/etc/subgid range of alice (165536-231071)',
+  ]);
+  t.throws(() => parseUidRange('100-200'), { message: /between 1000/ });
+  t.throws(() => parseUidRange('60000-70000'), { message: /65534/ });
 });

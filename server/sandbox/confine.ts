@@ -2,6 +2,7 @@
 // sandbox, or both. Every spawn of untrusted code (app processes, app hooks, buildpack steps,
 // source checkouts) goes through here, so there is one place that says what such code can see.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { assertIsolated, type Isolation } from './isolation.ts';
 
@@ -17,6 +18,11 @@ export interface Confinement {
   /** Platform paths that must stay invisible even where they sit under a system directory. */
   hidden?: string[];
   cwd: string;
+  /**
+   * A command we wait for (a build step, a hook): when it is killed, everything it started goes
+   * with it, so nothing of the tenant outlives it to race the cleanup of its folders.
+   */
+  ephemeral?: boolean;
 }
 
 export interface ConfinedCommand {
@@ -36,6 +42,18 @@ function isUnder(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/**
+ * Node installed outside the system directories (nvm, a tarball): its prefix is shown read-only,
+ * unless that prefix is a whole home directory or the root, where only the binary itself is.
+ */
+function nodeBind(): { args: string[]; root?: string } {
+  if ([...SYSTEM_DIRS, ...ROOT_LINKS].some((d) => isUnder(process.execPath, d))) return { args: [] };
+  const prefix = path.dirname(path.dirname(process.execPath));
+  const homes = [os.homedir(), '/root', '/home', '/'];
+  if (homes.includes(prefix) || path.dirname(prefix) === '/home') return { args: ['--ro-bind', process.execPath, process.execPath] };
+  return { args: ['--ro-bind', prefix, prefix], root: prefix };
+}
+
 function systemBinds(): string[] {
   const args: string[] = [];
   for (const dir of SYSTEM_DIRS) args.push('--ro-bind-try', dir, dir);
@@ -51,9 +69,6 @@ function systemBinds(): string[] {
   }
   // Name resolution where /etc/resolv.conf points into systemd-resolved's runtime directory.
   args.push('--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
-  // Node installed outside the system directories (nvm, a tarball in a home directory).
-  const nodePrefix = path.dirname(path.dirname(process.execPath));
-  if (![...SYSTEM_DIRS, ...ROOT_LINKS].some((d) => isUnder(process.execPath, d))) args.push('--ro-bind', nodePrefix, nodePrefix);
   return args;
 }
 
@@ -76,23 +91,30 @@ export function confine(isolation: Isolation, confinement: Confinement, argv: st
   const args = [
     ...(isolation.mode === 'bwrap' ? ['--unshare-user'] : []),
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    // A session of its own: no controlling terminal to push keystrokes into (TIOCSTI). Long-lived
+    // processes are spawned detached (a session already) and stay in the process group their
+    // supervisor signals; commands we wait for die with their parent instead.
+    ...(confinement.ephemeral ? ['--new-session', '--die-with-parent'] : []),
     ...systemBinds(),
     '--proc', '/proc', '--dev', '/dev', '--perms', '0755', '--dir', '/var',
     '--perms', '1777', '--tmpfs', '/tmp', '--perms', '1777', '--tmpfs', '/var/tmp',
   ];
-  // A data directory below /opt (say) would be visible through the system bind: cover it first.
-  for (const hidden of confinement.hidden ?? []) {
-    if (SYSTEM_DIRS.some((d) => isUnder(hidden, d))) args.push('--tmpfs', hidden);
-  }
+  const node = nodeBind();
+  args.push(...node.args);
+  // A data or apps directory below /opt (say, or below Node's folder) would show through that
+  // read-only bind: cover it with an empty tmpfs before the app's own folders are bound in it.
+  const shown = [...SYSTEM_DIRS, ...(node.root ? [node.root] : [])];
+  const covered = (confinement.hidden ?? []).filter((h) => shown.some((d) => isUnder(h, d)));
+  for (const dir of covered) args.push('--perms', '0711', '--tmpfs', dir);
   // bwrap makes missing parents of a mount point with our umask (077): the app, no longer root,
   // could not walk down to its own directory. Make them explicitly, traversable and empty.
-  const made = new Set(['/', '/var', '/tmp', '/var/tmp']);
-  const parents = (target: string) => {
-    for (let dir = path.dirname(target); !made.has(dir) && !SYSTEM_DIRS.some((d) => isUnder(dir, d)); dir = path.dirname(dir)) made.add(dir);
-  };
-  const binds = [...(confinement.readable ?? []), ...confinement.writable];
-  for (const target of binds) parents(target);
-  for (const dir of [...made].filter((d) => !['/', '/var', '/tmp', '/var/tmp'].includes(d)).sort()) args.push('--perms', '0755', '--dir', dir);
+  const exists = (dir: string) => ['/', '/var', '/tmp', '/var/tmp'].includes(dir) || covered.includes(dir)
+    || (shown.some((d) => isUnder(dir, d)) && !covered.some((c) => isUnder(dir, c)));
+  const made = new Set<string>();
+  for (const target of [...(confinement.readable ?? []), ...confinement.writable]) {
+    for (let dir = path.dirname(target); !exists(dir) && !made.has(dir); dir = path.dirname(dir)) made.add(dir);
+  }
+  for (const dir of [...made].sort()) args.push('--perms', '0755', '--dir', dir);
   for (const dir of confinement.readable ?? []) args.push('--ro-bind', dir, dir);
   for (const dir of confinement.writable) args.push('--bind', dir, dir);
   args.push('--chdir', confinement.cwd, '--', ...command);

@@ -28,33 +28,43 @@ export async function platformDir(dir: string, mode = 0o711): Promise<void> {
   if (isRoot && stat.uid !== 0) await fsp.lchown(dir, 0, 0);
 }
 
-/** A directory owned by `owner` (when we are root), mode 0700 unless told otherwise. Its parent must exist. */
+/**
+ * A directory owned by `owner` (when we are root), mode 0700 unless told otherwise. Its parent must
+ * exist. Owner and mode are set on the opened directory, not by path: whoever owns the parent must
+ * not be able to swap in a link and have us chown or chmod something else.
+ */
 export async function ownedDir(dir: string, owner: UnixUser | undefined, mode = 0o700): Promise<void> {
   await fsp.mkdir(dir, { mode }).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'EEXIST') throw error;
   });
-  const stat = await fsp.lstat(dir);
-  if (!stat.isDirectory()) throw new Error(`${dir} must be a directory, not a link or file`);
-  if (isRoot && owner && (stat.uid !== owner.uid || stat.gid !== owner.gid)) await fsp.lchown(dir, owner.uid, owner.gid);
-  await fsp.chmod(dir, mode);
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new Error(`${dir} must be a directory, not a link or file`);
+    }
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    if (isRoot && owner && (stat.uid !== owner.uid || stat.gid !== owner.gid)) await handle.chown(owner.uid, owner.gid);
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
-/** Gives a whole tree to `owner` (root only), never following links. */
-export async function chownTree(dir: string, owner: UnixUser | undefined): Promise<void> {
-  if (!isRoot || !owner) return;
-  const walk = async (p: string): Promise<void> => {
-    const stat = await fsp.lstat(p);
-    await fsp.lchown(p, owner.uid, owner.gid);
-    if (stat.isDirectory()) for (const entry of await fsp.readdir(p)) await walk(path.join(p, entry));
-  };
-  await walk(dir);
-}
-
-/** Writes a file only the owner can read (config values for a build's env dir). */
+/** Writes a new file only the owner can read (config values for a build's env dir); never through a link. */
 export async function ownedFile(file: string, content: string, owner: UnixUser | undefined, mode = 0o400): Promise<void> {
-  await fsp.writeFile(file, content, { mode: 0o600, flag: 'wx' });
-  if (isRoot && owner) await fsp.lchown(file, owner.uid, owner.gid);
-  await fsp.chmod(file, mode);
+  const handle = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    await handle.writeFile(content);
+    if (isRoot && owner) await handle.chown(owner.uid, owner.gid);
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

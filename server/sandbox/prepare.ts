@@ -4,6 +4,7 @@ import type { Scalarium } from '../core/scalarium.ts';
 import { firstUnreachableAncestor, packageBoundary, platformDir } from './dirs.ts';
 import { BUILTIN_ORDER, BUILTIN_SOURCE_DIR } from '../build/buildpack-runner.ts';
 import { installBuiltinBuildpacks, sweepBuildWorkspaces } from '../build/workspace.ts';
+import { overlapsOnHost } from './identities.ts';
 
 /** Returns the lines to print at start; throws when the configuration cannot isolate anything. */
 export async function prepareIsolation(scalarium: Scalarium): Promise<string[]> {
@@ -15,6 +16,13 @@ export async function prepareIsolation(scalarium: Scalarium): Promise<string[]> 
   }
   await platformDir(config.appsDir, 0o711);
   await packageBoundary(config.appsDir);
+  if (isolation.mode === 'uid') {
+    const clashes = overlapsOnHost(config.appUids);
+    if (clashes.length) {
+      throw new Error(`SCALARIUM_APP_UIDS ${config.appUids.first}-${config.appUids.last} overlaps ${clashes.slice(0, 3).join(', ')}: ` +
+        'apps would share uids with them. Choose a free range with SCALARIUM_APP_UIDS.');
+    }
+  }
   if (isolation.mode === 'uid' && !isolation.bwrap) {
     // Without bind mounts the apps' uids walk the real path to their folders.
     const blocked = firstUnreachableAncestor(config.appsDir);

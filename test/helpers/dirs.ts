@@ -14,9 +14,54 @@ export function serverDirs(prefix = 'scalarium-test-'): ServerDirs {
   fs.writeFileSync(path.join(root, 'package.json'), '{ "name": "enclosing-project", "type": "module" }\n', { mode: 0o644 });
   const dataDir = path.join(root, 'data');
   const appsDir = path.join(root, 'apps');
+  const uids = claimUidBlock();
   return {
     root, dataDir, appsDir,
-    env: { SCALARIUM_DATA_DIR: dataDir, SCALARIUM_APPS_DIR: appsDir },
-    remove: () => fs.rmSync(root, { recursive: true, force: true }),
+    env: { SCALARIUM_DATA_DIR: dataDir, SCALARIUM_APPS_DIR: appsDir, SCALARIUM_APP_UIDS: uids.range },
+    remove: () => {
+      fs.rmSync(root, { recursive: true, force: true });
+      uids.release();
+    },
   };
+}
+
+// Test servers run side by side on one host, and a server kills every process of a build uid when
+// the build ends: two servers must never share uids. Each claims a block of its own.
+const UID_BASE = 700_000_000;
+const UID_BLOCK = 200;
+const UID_BLOCKS = 5000;
+const CLAIMS = path.join(os.tmpdir(), 'scalarium-test-uid-blocks');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function claimUidBlock(): { range: string; release(): void } {
+  fs.mkdirSync(CLAIMS, { recursive: true });
+  const start = Math.floor(Math.random() * UID_BLOCKS);
+  for (let i = 0; i < UID_BLOCKS; i++) {
+    const block = (start + i) % UID_BLOCKS;
+    const file = path.join(CLAIMS, String(block));
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch {
+      // Taken; a claim of a test process that died is stale and freed.
+      const owner = Number(fs.readFileSync(file, 'utf8') || 0);
+      if (owner && alive(owner)) continue;
+      fs.rmSync(file, { force: true });
+      try {
+        fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      } catch {
+        continue;
+      }
+    }
+    const first = UID_BASE + block * UID_BLOCK;
+    return { range: `${first}-${first + UID_BLOCK - 1}`, release: () => fs.rmSync(file, { force: true }) };
+  }
+  throw new Error('no free block of test uids');
 }

@@ -14,6 +14,7 @@ export function statusRoutes(scalarium: Scalarium, router: Router): void {
         version: VERSION, serverId: scalarium.config.serverId, domain: scalarium.config.domain,
         routerPort: await routerPort(scalarium, (await findCluster(scalarium.db, DEFAULT_CLUSTER))?.id), gitUrlBase: scalarium.baseUrl,
         instances: scalarium.hub.connectedPeers().map((p) => ({ id: p.instanceId, kind: p.kind })),
+        notes: [...scalarium.statusNotes].map(([topic, note]) => ({ topic, ...note })),
         isolation: { mode: scalarium.isolation.mode, summary: scalarium.isolation.summary, ...(scalarium.isolation.warning ? { warning: scalarium.isolation.warning } : {}) },
       };
     },

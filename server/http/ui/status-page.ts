@@ -15,6 +15,7 @@ export function statusPageRoutes(scalarium: Scalarium, router: Router): void {
     view(scalarium, ctx, 'status', {
       title: 'Status', version: VERSION, serverId: scalarium.config.serverId, appsDir: scalarium.config.appsDir,
       isolation: { mode, summary, warning },
+      notes: [...scalarium.statusNotes].map(([topic, note]) => ({ topic, ...note })),
       instances: scalarium.hub.connectedPeers().map((p) => ({ id: p.instanceId, kind: p.kind, address: p.address })),
     }, session);
   });
