@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ServerConfig } from './core/config.ts';
+import { recoverJournal } from './deploy/recovery.ts';
 import { openDatabase } from './db/knex.ts';
 import { attachSecrets } from './db/sealed.ts';
 import { loadSecretBox } from './core/secrets.ts';
@@ -74,6 +75,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   await releaseStale(db, config.serverId, bootId);
   await failInterruptedDeployments(db, `${config.serverId}:`, owner);
   await failUnfinishedBuilds(db);
+  for (const line of await recoverJournal(scalarium)) log(`recovery: ${line}`);
   const initialAdmin = await bootstrapAdmin(db, config.dataDir, config.adminToken);
 
   const sessions = new PushSessions();

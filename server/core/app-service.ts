@@ -12,7 +12,8 @@ import { deleteGrantsOn } from '../db/grants.ts';
 import { ensureCluster, findCluster, findClusterById } from '../db/instances.ts';
 import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
-import { defaultFormation, deployRelease, releaseAndDeploy } from './pipeline.ts';
+import { defaultFormation, deployRelease } from './pipeline.ts';
+import { runChangeLocked } from '../deploy/orchestrator.ts';
 import { dataPaths } from './paths.ts';
 import { RepoStore } from '../git/repos.ts';
 import { SlugStore } from '../build/slug-store.ts';
@@ -111,13 +112,17 @@ export async function setConfig(scalarium: Scalarium, principal: Principal, name
       const set = Object.entries(change).filter(([, v]) => v !== null).map(([k]) => k);
       const unset = Object.entries(change).filter(([, v]) => v === null).map(([k]) => k);
       const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
-      release = await releaseAndDeploy(scalarium, app, {
-        slug: current.slug, commit: current.commit, buildId: current.buildId, config: after, processTypes: current.processTypes,
-        description: `${description} config vars`, timings: {}, createdBy: principal.user.name,
-      }, principal, output, { replace: true });
+      release = await runChangeLocked(scalarium, {
+        app, principal, output, purpose: 'config change', replace: true,
+        refs: current.commit ? [{ ref: 'refs/heads/main', sha: current.commit }] : [],
+        draft: () => ({
+          slug: current.slug, commit: current.commit, buildId: current.buildId, config: after, processTypes: current.processTypes,
+          description: `${description} config vars`, timings: {}, createdBy: principal.user.name,
+        }),
+      });
     }
-    // Stored only now: a failed restart leaves the config as it was.
-    const config = await changeConfig(scalarium.db, app.id, change);
+    // Recorded with the release when there is one; before the first deploy, only stored.
+    const config = release ? await getConfig(scalarium.db, app.id) : await changeConfig(scalarium.db, app.id, change);
     await audit(scalarium, principal, 'config.change', app.name, { detail: { keys } });
     return { config, release };
   });
@@ -138,25 +143,16 @@ export async function rollback(scalarium: Scalarium, principal: Principal, name:
     const targetVersion = version === undefined || version === null || version === '' ? current.version - 1 : parseVersion(version);
     const target = await findRelease(scalarium.db, app.id, targetVersion);
     if (!target) throw new ScalariumError('release_not_found', { app: app.name, version: targetVersion });
-    await changeConfigTo(scalarium, app, target.config);
-    try {
-      return await releaseAndDeploy(scalarium, app, {
+    // The config goes back with the release, in the same transaction (server/deploy/commit.ts).
+    return runChangeLocked(scalarium, {
+      app, principal, output, purpose: 'rollback',
+      refs: target.commit ? [{ ref: 'refs/heads/main', sha: target.commit }] : [],
+      draft: () => ({
         slug: target.slug, commit: target.commit, buildId: target.buildId, config: target.config, processTypes: target.processTypes,
         description: `Rollback to v${target.version}`, timings: {}, createdBy: principal.user.name,
-      }, principal, output);
-    } catch (error) {
-      await changeConfigTo(scalarium, app, current.config);
-      throw error;
-    }
+      }),
+    });
   });
-}
-
-/** Makes the stored config vars equal the given snapshot (rollback restores config too). */
-async function changeConfigTo(scalarium: Scalarium, app: AppRow, config: Record<string, string>): Promise<void> {
-  const existing = await getConfig(scalarium.db, app.id);
-  const change: Record<string, string | null> = { ...config };
-  for (const key of Object.keys(existing)) if (!(key in config)) change[key] = null;
-  await changeConfig(scalarium.db, app.id, change);
 }
 
 export function validateFormation(raw: unknown, processTypes: Record<string, string>): Formation {

@@ -12,8 +12,8 @@ import type { Principal } from '../db/identity.ts';
 import type { Release } from '../db/releases.ts';
 import type { Output } from './types.ts';
 import { ScalariumError } from './errors.ts';
-import { withAppLock } from './app-lock.ts';
-import { buildSource, releaseAndDeploy, type BuildSource } from './pipeline.ts';
+import type { BuildSource } from './pipeline.ts';
+import { runChange } from '../deploy/orchestrator.ts';
 import { repoStore, requireApp, rollback } from './app-service.ts';
 import { extractCommit } from '../build/source.ts';
 import type { BuildWorkspace } from '../build/workspace.ts';
@@ -116,15 +116,15 @@ export async function deployApp(scalarium: Scalarium, principal: Principal, name
   }
 
   try {
-    const release = await withAppLock(scalarium, app.name, `deploy of ${source.id.slice(0, 20)}`, async () => {
-      const build = await buildSource(scalarium, app, source, principal, output);
-      return releaseAndDeploy(scalarium, app, {
-        slug: build.slug, commit: moveBranchTo ?? null, buildId: build.buildId, config: build.spec.config, processTypes: build.spec.processTypes,
-        description: build.spec.description, timings: {}, createdBy: principal.user.name,
-      }, principal, output);
+    const release = await runChange(scalarium, {
+      app, principal, output, purpose: `deploy of ${source.id.slice(0, 20)}`, source,
+      // The deploy branch always equals the live release's commit.
+      refs: moveBranchTo ? [{ ref: 'refs/heads/main', sha: moveBranchTo }] : [],
+      draft: (build) => ({
+        slug: build!.slug, commit: moveBranchTo ?? null, buildId: build!.buildId, config: build!.spec.config, processTypes: build!.spec.processTypes,
+        description: build!.spec.description, timings: {}, createdBy: principal.user.name,
+      }),
     });
-    // The deploy branch always equals the live release's commit.
-    if (moveBranchTo) await repos.moveBranch(app.name, 'main', moveBranchTo);
     await audit(scalarium, principal, 'app.deploy', app.name, { detail: { source: request.kind === 'archive' ? request.url.slice(0, 200) : source.id } });
     return release;
   } finally {

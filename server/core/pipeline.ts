@@ -1,6 +1,6 @@
-// The path of a push, and of every other change that makes a release: build → release → deploy.
-// A release row is written only once its deployment succeeded (invariant 1); a failure anywhere
-// leaves what serves untouched.
+// The two halves of a change that makes a release: the build (source → slug and release spec) and
+// the rollout (a release onto the instances). The sequence around them, and the commit that
+// records a release, is server/deploy/orchestrator.ts.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -8,18 +8,16 @@ import type { Scalarium } from './scalarium.ts';
 import type { AppRow } from '../db/apps.ts';
 import { getConfig } from '../db/apps.ts';
 import type { Principal } from '../db/identity.ts';
-import { insertRelease, nextVersion, type Release } from '../db/releases.ts';
+import type { Release } from '../db/releases.ts';
 import { dataPaths } from './paths.ts';
 import { timed } from './timed.ts';
 import { finishBuild, startBuild } from '../db/builds.ts';
 import { finishDeployment, startDeployment, type Step } from '../db/deployments.ts';
-import { extractCommit, type QuarantineEnv } from '../build/source.ts';
 import { openBuildWorkspace, type BuildWorkspace } from '../build/workspace.ts';
 import { SlugStore } from '../build/slug-store.ts';
 import { assertIsolated } from '../sandbox/isolation.ts';
 import { ScalariumError } from './errors.ts';
 import type { BuildContext, Output, ReleaseSpec } from './types.ts';
-import { appendAudit } from '../db/audit.ts';
 
 export interface BuildResult {
   buildId: number;
@@ -51,15 +49,6 @@ function teeOutput(output: Output, file: string): Output & { note(text: string):
     note: write,
     close: () => fs.closeSync(fd),
   };
-}
-
-/** Builds a commit into a slug and a release spec. Throws build_failed with the reason. */
-export function buildCommit(
-  scalarium: Scalarium, app: AppRow, repoDir: string, commit: string, principal: Principal, quarantine: QuarantineEnv, output: Output,
-): Promise<BuildResult> {
-  return buildSource(scalarium, app, {
-    id: commit, checkout: (ws) => extractCommit(repoDir, commit, ws.buildDir, quarantine, (argv) => ws.confine(argv)),
-  }, principal, output);
 }
 
 /** Where a build's source comes from: a git commit, or an archive (`id` names it in the build record). */
@@ -137,8 +126,6 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
 
 export interface DeployOptions {
   replace?: boolean;
-  /** Checked after the rollout, before the release is recorded; throwing aborts the release. */
-  beforeCommit?: () => void;
   onlyTypes?: string[];
   formation?: Record<string, number>;
 }
@@ -167,22 +154,4 @@ export function defaultFormation(formation: Record<string, number>, processTypes
   const result: Record<string, number> = {};
   for (const type of Object.keys(processTypes)) result[type] = formation[type] ?? (type === 'web' ? 1 : 0);
   return result;
-}
-
-/** Deploys a draft release and, only if that succeeds, records it. */
-export async function releaseAndDeploy(
-  scalarium: Scalarium, app: AppRow, draft: Omit<Release, 'version' | 'createdAt'>, principal: Principal, output: Output,
-  options: DeployOptions = {},
-): Promise<Release> {
-  const version = await nextVersion(scalarium.db, app.id);
-  const release: Release = { ...draft, version, createdAt: new Date().toISOString() };
-  const started = performance.now();
-  await deployRelease(scalarium, app, release, output, options);
-  options.beforeCommit?.();
-  release.timings = { ...release.timings, deploy: Math.round(performance.now() - started) };
-  const stored = await insertRelease(scalarium.db, app.id, release);
-  await appendAudit(scalarium.db, {
-    actor: principal.user.name, action: 'release.create', target: `${app.name} v${version}`, outcome: 'ok', detail: { description: release.description },
-  });
-  return stored;
 }

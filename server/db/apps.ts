@@ -24,6 +24,9 @@ export async function findApp(db: Db, name: string): Promise<AppRow | undefined>
  */
 export async function insertApp(db: Db, name: string, clusterId: number, createdBy: string): Promise<AppRow> {
   return db.transaction(async (trx) => {
+    // A write first: SQLite lets a transaction that starts with a read fail at once (SQLITE_BUSY)
+    // when another connection writes; one that starts with a write waits its busy timeout.
+    await trx('settings').insert({ key: 'next_uid_index', value: '0' }).onConflict('key').ignore();
     const counter = await trx('settings').where({ key: 'next_uid_index' }).first('value');
     const highest = await trx('apps').max({ max: 'uid_index' }).first();
     const uidIndex = Math.max(Number(counter?.value ?? 0), Number(highest?.max ?? -1) + 1);
@@ -32,6 +35,11 @@ export async function insertApp(db: Db, name: string, clusterId: number, created
     const [id] = await trx('apps').insert(row);
     return toApp({ ...row, id: Number(id) });
   });
+}
+
+export async function findAppById(db: Db, id: number): Promise<AppRow | undefined> {
+  const row = await db('apps').where({ id }).first();
+  return row ? toApp(row) : undefined;
 }
 
 export async function deleteApp(db: Db, id: number): Promise<void> {
@@ -60,6 +68,13 @@ export async function changeConfig(db: Db, appId: number, change: Record<string,
     }
   });
   return getConfig(db, appId);
+}
+
+/** Makes the app's config exactly `config` (a release's snapshot); pass a transaction to make it part of one. */
+export async function replaceConfig(db: Db, appId: number, config: Record<string, string>): Promise<void> {
+  await db('config_vars').where({ app_id: appId }).delete();
+  const rows = Object.entries(config).map(([key, value]) => ({ app_id: appId, key, value: seal(db, value, configAad(appId, key)) }));
+  if (rows.length) await db('config_vars').insert(rows);
 }
 
 /** Re-seals every config value with the box's current key (key rotation, or values stored in plaintext before). */

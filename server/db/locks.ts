@@ -5,15 +5,27 @@ import { now, type Db } from './knex.ts';
 
 export interface Lease { name: string; owner: string; purpose: string; expires_at: string }
 
+/**
+ * Takes the lease if it is free or expired. Two single statements, no read first: a transaction
+ * that reads and then writes cannot wait for another SQLite connection's write (it fails at once
+ * with SQLITE_BUSY), while a statement that writes first waits its busy timeout. The primary key
+ * decides between two takers.
+ */
 export async function tryAcquire(db: Db, name: string, owner: string, purpose: string, ttlMs: number): Promise<Lease | undefined> {
   const expires = new Date(Date.now() + ttlMs).toISOString();
-  return db.transaction(async (trx) => {
-    const held = await trx('locks').where({ name }).first();
-    if (held && held.expires_at > now()) return undefined;
-    if (held) await trx('locks').where({ name }).delete();
-    await trx('locks').insert({ name, owner, purpose, expires_at: expires });
-    return { name, owner, purpose, expires_at: expires };
-  });
+  await db('locks').where({ name }).where('expires_at', '<=', now()).delete();
+  try {
+    await db('locks').insert({ name, owner, purpose, expires_at: expires });
+  } catch (error) {
+    if (isUniqueViolation(error)) return undefined;
+    throw error;
+  }
+  return { name, owner, purpose, expires_at: expires };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === '23505' || (e.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(e.message ?? ''));
 }
 
 export async function currentHolder(db: Db, name: string): Promise<Lease | undefined> {

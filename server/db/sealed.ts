@@ -3,14 +3,16 @@
 import type { Db } from './knex.ts';
 import { SecretBox } from '../core/secrets.ts';
 
+// Keyed by the client's config: a transaction gets a client object of its own but shares the
+// config, so that secrets can be sealed inside a transaction too.
 const boxes = new WeakMap<object, SecretBox>();
 
 export function attachSecrets(db: Db, box: SecretBox): void {
-  boxes.set(db.client, box);
+  boxes.set(db.client.config, box);
 }
 
 function boxFor(db: Db): SecretBox {
-  const box = boxes.get(db.client);
+  const box = boxes.get(db.client.config);
   if (!box) throw new Error('no secret key is attached to this database');
   return box;
 }

@@ -8,13 +8,13 @@ import type { Scalarium } from '../core/scalarium.ts';
 import type { PushSessions } from './push-sessions.ts';
 import { readJson } from '../http/json-body.ts';
 import { findApp } from '../db/apps.ts';
-import { appendAudit } from '../db/audit.ts';
-import { withAppLock } from '../core/app-lock.ts';
-import { buildCommit, releaseAndDeploy } from '../core/pipeline.ts';
+import { audit } from '../core/audit.ts';
+import { runChange } from '../deploy/orchestrator.ts';
+import { extractCommit } from '../build/source.ts';
+import { keepQuarantinedObjects } from './quarantine.ts';
 import { repoStore } from '../core/app-service.ts';
 import { asScalariumError, ScalariumError } from '../core/errors.ts';
 import { appUrl } from '../http/api/present.ts';
-import { reconcileApp } from '../core/reconciler.ts';
 import type { Output } from '../core/types.ts';
 
 const DEPLOY_BRANCHES = new Set(['refs/heads/main', 'refs/heads/master']);
@@ -75,33 +75,36 @@ async function handlePush(
   const veto = await scalarium.hooks.receive.promise({ app, principal, ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha });
   if (veto) {
     output.line(`! Push rejected: ${veto}`);
-    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'denied', detail: { reason: veto } });
+    await audit(scalarium, principal, 'git.push', app.name, { outcome: 'denied', detail: { reason: veto } });
     return false;
   }
-  let needsReconcile = false;
+  // Git moves the pushed branch after the verdict; main follows a push of master when it exists.
+  const repos = repoStore(scalarium);
+  const moves = [{ ref: deploy.ref, sha: deploy.newSha }];
+  if (deploy.ref === 'refs/heads/master' && (await repos.branchCommit(app.name, 'main'))) moves.push({ ref: 'refs/heads/main', sha: deploy.newSha });
   try {
-    const release = await withAppLock(scalarium, app.name, `push of ${deploy.newSha.slice(0, 7)}`, async () => {
-      output.line(`-----> Building ${app.name} (${deploy.newSha.slice(0, 7)})`);
-      const build = await buildCommit(
-        scalarium, app, repoStore(scalarium).pathOf(app.name), deploy.newSha, principal,
-        { objectDirectory: body.objectDirectory, alternates: body.alternates }, output,
-      );
-      output.line('-----> Launching...');
-      return releaseAndDeploy(scalarium, app, {
-        slug: build.slug, commit: deploy.newSha, buildId: build.buildId, config: build.spec.config,
-        processTypes: build.spec.processTypes, description: build.spec.description, timings: {}, createdBy: principal.user.name,
-      }, principal, output, {
-        beforeCommit: () => {
-          if (aborted()) {
-            needsReconcile = true;
-            throw new ScalariumError('deploy_failed', { reason: 'the push was interrupted before it finished' });
-          }
-        },
-      });
+    output.line(`-----> Building ${app.name} (${deploy.newSha.slice(0, 7)})`);
+    const release = await runChange(scalarium, {
+      app, principal, output, purpose: `push of ${deploy.newSha.slice(0, 7)}`, refs: moves, gitMovesRefs: true,
+      source: {
+        id: deploy.newSha,
+        checkout: (ws) => extractCommit(repos.pathOf(app.name), deploy.newSha, ws.buildDir,
+          { objectDirectory: body.objectDirectory, alternates: body.alternates }, (argv) => ws.confine(argv)),
+      },
+      draft: (build) => ({
+        slug: build!.slug, commit: deploy.newSha, buildId: build!.buildId, config: build!.spec.config,
+        processTypes: build!.spec.processTypes, description: build!.spec.description, timings: {}, createdBy: principal.user.name,
+      }),
+      beforeCommit: () => {
+        if (aborted()) throw new ScalariumError('deploy_failed', { reason: 'the push was interrupted before it finished' });
+      },
+      // The pushed objects are still in git's quarantine: copied into the repository before the
+      // release is recorded, so that a crash before git moves the branch can still be finished.
+      keepSource: () => keepQuarantinedObjects(repos.pathOf(app.name), body.objectDirectory),
     });
     output.line(`       Released v${release.version}`);
     output.line(`       ${await appUrl(scalarium, app)} deployed to Scalarium`);
-    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'ok', detail: { commit: deploy.newSha } });
+    await audit(scalarium, principal, 'git.push', app.name, { detail: { commit: deploy.newSha } });
     return true;
   } catch (error) {
     const failure = asScalariumError(error);
@@ -112,8 +115,7 @@ async function handlePush(
     if (failure.code !== 'build_failed') output.line(` !     ${failure.message}`);
     if (failure.hint) output.line(` !     ${failure.hint}`);
     output.line(' !     Push rejected; the previous release keeps serving.');
-    await appendAudit(scalarium.db, { actor: principal.user.name, source: session.source, action: 'git.push', target: app.name, outcome: 'failed', detail: { reason: failure.message } });
-    if (needsReconcile) await reconcileApp(scalarium, app).catch(() => {});
+    await audit(scalarium, principal, 'git.push', app.name, { outcome: 'failed', detail: { reason: failure.message } });
     return false;
   }
 }

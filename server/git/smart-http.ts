@@ -12,6 +12,7 @@ import type { RepoStore } from './repos.ts';
 import type { PushSessions } from './push-sessions.ts';
 import { appendAudit } from '../db/audit.ts';
 import { ScalariumError } from '../core/errors.ts';
+import { settleRefs } from '../deploy/settle.ts';
 
 const GIT_PATH = /^\/([^/]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack|HEAD)$/;
 
@@ -95,6 +96,8 @@ export function smartHttp(scalarium: Scalarium, repos: RepoStore, sessions: Push
     });
     child.on('close', () => {
       if (pushToken) sessions.close(pushToken);
+      // Git has moved (or not) the pushed branch: the other branches of the release follow.
+      if (pushToken) void settleRefs(scalarium, app).catch((error: Error) => process.stderr.write(`settling ${app}'s branches failed: ${error.message}\n`));
       if (stderr.trim()) process.stderr.write(`git http-backend (${app}): ${stderr.trim()}\n`);
     });
     // The client went away mid-request: stop git too (res 'close' fires on disconnect or finish).

@@ -73,7 +73,9 @@ export async function startTestServer(options: { env?: Record<string, string> } 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null) return;
+    // A restart must wait for the next "ready", also after a server that died by itself.
+    output = output.replace(/^ready$/gm, 'was-ready');
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);
     await exited;

@@ -6,6 +6,7 @@ import * as access from './002-access.ts';
 import * as clusters from './003-clusters.ts';
 import * as tokenRotation from './004-token-rotation.ts';
 import * as appIdentities from './005-app-identities.ts';
+import * as deployJournal from './006-deploy-journal.ts';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const list: Array<[string, Migration]> = [
   ['003-clusters', clusters],
   ['004-token-rotation', tokenRotation],
   ['005-app-identities', appIdentities],
+  ['006-deploy-journal', deployJournal],
 ];
 
 export const migrations: Knex.MigrationSource<[string, Migration]> = {
