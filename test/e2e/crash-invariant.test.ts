@@ -50,9 +50,21 @@ async function assertConsistent(t: import('ava').ExecutionContext, label: string
   t.is(await branch(), release.commit, `${label}: main is the latest release's commit`);
   const config = (await server.api('GET', `/api/apps/${APP}/config`)).body as Record<string, string>;
   await waitForBody(server.routerPort, HOST, `${responses.get(release.commit)} ${config.GREETING}`);
-  const ps = (await server.api('GET', `/api/apps/${APP}/ps`)).body as Array<{ release: number; state: string }>;
+  // Reconciling after the restart stops what an uncommitted rollout left running: eventually.
+  let ps: Array<{ release: number; state: string }> = [];
+  const deadline = Date.now() + 30_000;
+  do {
+    ps = (await server.api('GET', `/api/apps/${APP}/ps`)).body;
+    if (ps.length > 0 && ps.every((p) => p.release === release.version)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < deadline);
   t.true(ps.length > 0 && ps.every((p) => p.release === release.version), `${label}: every process runs v${release.version}: ${JSON.stringify(ps)}`);
-  const lock = await server.api('PATCH', `/api/apps/${APP}/formation`, { web: 1 });
+  // The lease is free once reconciling is done (it may still hold it for a moment).
+  let lock = await server.api('PATCH', `/api/apps/${APP}/formation`, { web: 1 });
+  for (let i = 0; i < 50 && lock.body?.error?.code === 'app_locked'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    lock = await server.api('PATCH', `/api/apps/${APP}/formation`, { web: 1 });
+  }
   t.is(lock.status, 200, `${label}: the app is not left locked: ${JSON.stringify(lock.body)}`);
   return release;
 }
