@@ -2,7 +2,8 @@
 // Project rules that the type checker cannot see (run by `npm run lint`):
 // - child processes get argv arrays, never shell strings;
 // - templates never output unescaped values, except the layout's rendered page body;
-// - SQL stays in server/db.
+// - SQL stays in server/db;
+// - audit rows are written through server/core/audit.ts, which also calls the audit hook.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -30,6 +31,10 @@ for (const top of ['server', 'plugins', 'cli']) {
     for (const rule of rules) if (rule.pattern.test(text)) problems.push(`${path.relative(root, file)}: ${rule.message}`);
     if (!file.includes(`${path.sep}server${path.sep}db${path.sep}`) && /\b(scalarium\.)?db\(['"]\w+['"]\)/.test(text)) {
       problems.push(`${path.relative(root, file)}: SQL outside server/db`);
+    }
+    const auditWriters = ['server/core/audit.ts', 'server/db/audit.ts', 'server/core/bootstrap.ts'];
+    if (!auditWriters.includes(path.relative(root, file)) && /\bappendAudit\(/.test(text)) {
+      problems.push(`${path.relative(root, file)}: audit rows go through audit() in server/core/audit.ts (it calls hooks.audit)`);
     }
   });
 }

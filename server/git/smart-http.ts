@@ -10,7 +10,7 @@ import { isValidName } from '../core/names.ts';
 import { findApp } from '../db/apps.ts';
 import type { RepoStore } from './repos.ts';
 import type { PushSessions } from './push-sessions.ts';
-import { appendAudit } from '../db/audit.ts';
+import { audit } from '../core/audit.ts';
 import { ScalariumError } from '../core/errors.ts';
 import { settleRefs } from '../deploy/settle.ts';
 
@@ -38,7 +38,7 @@ export function smartHttp(scalarium: Scalarium, repos: RepoStore, sessions: Push
     }
     const allowed = await scalarium.hooks.authorize.promise(principal, isPush ? 'deploy' : 'read', { kind: 'app', name: app });
     if (!allowed) {
-      await appendAudit(scalarium.db, { actor: principal.user.name, source: ctx.ip, action: isPush ? 'git.push' : 'git.fetch', target: app, outcome: 'denied' });
+      await audit(scalarium, principal.user.name, isPush ? 'git.push' : 'git.fetch', app, { outcome: 'denied', source: ctx.ip });
       // Those who may not even read the app do not learn that it exists.
       const visible = isPush && (await scalarium.hooks.authorize.promise(principal, 'read', { kind: 'app', name: app }));
       ctx.status = visible ? 403 : 404;
@@ -142,7 +142,7 @@ export function smartHttp(scalarium: Scalarium, repos: RepoStore, sessions: Push
 /** 413 with the limit and how to raise it; the connection is closed instead of reading the rest. */
 async function tooLarge(scalarium: Scalarium, ctx: Koa.Context, actor: string, app: string, maxBytes: number): Promise<void> {
   const error = new ScalariumError('push_too_large', { limit: Math.round(maxBytes / (1024 * 1024)) });
-  await appendAudit(scalarium.db, { actor, source: ctx.ip, action: 'git.push', target: app, outcome: 'denied', detail: { reason: error.message } });
+  await audit(scalarium, actor, 'git.push', app, { outcome: 'denied', source: ctx.ip, detail: { reason: error.message } });
   ctx.status = error.status;
   ctx.set('Connection', 'close');
   ctx.type = 'text/plain; charset=utf-8';

@@ -6,7 +6,7 @@ import type { Scalarium } from '../../core/scalarium.ts';
 import type { Action, Resource } from '../../core/types.ts';
 import type { Principal } from '../../db/identity.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { appendAudit } from '../../db/audit.ts';
+import { audit } from '../../core/audit.ts';
 
 export type Handler = (ctx: Koa.Context, principal: Principal) => Promise<void>;
 
@@ -32,10 +32,7 @@ export function declare(scalarium: Scalarium, router: Router, route: RouteDeclar
     const resource = await route.resource(ctx);
     const allowed = await scalarium.hooks.authorize.promise(principal, route.action, resource);
     if (!allowed) {
-      await appendAudit(scalarium.db, {
-        actor: principal.user.name, source: ctx.ip, action: `${route.method.toUpperCase()} ${route.path}`,
-        target: resource.name, outcome: 'denied',
-      });
+      await audit(scalarium, principal.user.name, `${route.method.toUpperCase()} ${route.path}`, resource.name, { outcome: 'denied', source: ctx.ip });
       // An app the caller may not even see is "not found": its existence is private.
       if (resource.kind === 'app' && !(await scalarium.hooks.authorize.promise(principal, 'read', resource))) {
         throw new ScalariumError('app_not_found', { app: resource.name });

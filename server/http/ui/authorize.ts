@@ -5,16 +5,14 @@ import type { Scalarium } from '../../core/scalarium.ts';
 import type { Action, Resource } from '../../core/types.ts';
 import type { Principal } from '../../db/identity.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { appendAudit } from '../../db/audit.ts';
+import { audit } from '../../core/audit.ts';
 
 export async function mayOnApp(scalarium: Scalarium, principal: Principal, action: Action, app: string): Promise<boolean> {
   return Boolean(await scalarium.hooks.authorize.promise(principal, action, { kind: 'app', name: app }));
 }
 
 async function deny(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, target?: string): Promise<void> {
-  await appendAudit(scalarium.db, {
-    actor: principal.user.name, source: ctx.ip, action: `${ctx.method} ${ctx.path}`.slice(0, 255), target: target?.slice(0, 64), outcome: 'denied',
-  });
+  await audit(scalarium, principal.user.name, `${ctx.method} ${ctx.path}`.slice(0, 255), target?.slice(0, 64), { outcome: 'denied', source: ctx.ip });
 }
 
 export async function authorizeApp(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: Action, app: string): Promise<void> {

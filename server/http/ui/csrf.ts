@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { appendAudit } from '../../db/audit.ts';
+import { audit } from '../../core/audit.ts';
 import { readForm } from '../json-body.ts';
 import type { UiSession } from './session.ts';
 
@@ -86,9 +86,8 @@ async function checkedForm(
   const sameOrigin = isSameOrigin(ctx);
   const form = sameOrigin ? await readForm(ctx) : {};
   if (!sameOrigin || (token && (!token.expected || !tokenMatches(token.expected, form.csrf)))) {
-    await appendAudit(scalarium.db, {
-      actor: token?.actor ?? 'anonymous', source: ctx.ip, action: `POST ${route}`.slice(0, 255),
-      outcome: 'denied', detail: { reason: sameOrigin ? 'csrf token mismatch' : 'cross-origin request' },
+    await audit(scalarium, token?.actor ?? 'anonymous', `POST ${route}`.slice(0, 255), undefined, {
+      outcome: 'denied', source: ctx.ip, detail: { reason: sameOrigin ? 'csrf token mismatch' : 'cross-origin request' },
     });
     throw new ScalariumError('forbidden');
   }

@@ -5,7 +5,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { appendAudit } from '../../db/audit.ts';
+import { audit as recordAudit } from '../../core/audit.ts';
 import { checkPasswordLogin } from '../../../plugins/access/service.ts';
 import { readCheckedForm } from './csrf.ts';
 import { trustedDevice } from './device-cookie.ts';
@@ -15,8 +15,7 @@ import { view } from './view.ts';
 const MAX_TOKEN = 512;
 
 async function audit(scalarium: Scalarium, ctx: Koa.Context, actor: string, action: string, outcome: 'ok' | 'denied', detail?: Record<string, unknown>): Promise<void> {
-  await appendAudit(scalarium.db, { actor, source: ctx.ip, action, outcome, detail });
-  scalarium.hooks.audit.call({ actor, action, outcome, source: ctx.ip });
+  await recordAudit(scalarium, actor, action, undefined, { outcome, source: ctx.ip, ...(detail ? { detail } : {}) });
 }
 
 function loginPage(scalarium: Scalarium, ctx: Koa.Context, status: number, messages: { error?: string; tokenError?: string; name?: string } = {}): void {
