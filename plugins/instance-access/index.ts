@@ -2,7 +2,7 @@
 // connects) each app instance receives the accounts that must exist on it.
 import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import { accountsForCluster } from '../../server/db/ssh-keys.ts';
-import { findInstance, listInstances, findClusterById, type Cluster } from '../../server/db/instances.ts';
+import { listInstances, type Cluster } from '../../server/db/instances.ts';
 
 const NAME = 'instance-access';
 const TIMEOUT_MS = 30_000;
@@ -21,13 +21,9 @@ export const instanceAccessPlugin: Plugin = {
       // Accounts must never hold up or fail a deploy's switch: a failure is logged and retried on the next configure.
       await pushAccounts(scalarium, cluster, instances.map((i) => i.id)).catch((error: Error) => scalarium.say(`instance access on ${cluster.name}: ${error.message}`));
     });
-    scalarium.hub.on('connected', (peer) => {
-      if (peer.kind !== 'agent') return;
-      void (async () => {
-        const instance = await findInstance(scalarium.db, peer.instanceId);
-        const cluster = instance && (await findClusterById(scalarium.db, instance.clusterId));
-        if (cluster) await pushAccounts(scalarium, cluster, [peer.instanceId]);
-      })().catch((error: Error) => scalarium.say(`instance access for ${peer.instanceId}: ${error.message}`));
+    scalarium.hooks.instanceConnected.tapPromise(NAME, async ({ instance, cluster, kind }) => {
+      if (kind !== 'agent') return;
+      await pushAccounts(scalarium, cluster, [instance.id]).catch((error: Error) => scalarium.say(`instance access for ${instance.id}: ${error.message}`));
     });
   },
 };

@@ -5,7 +5,7 @@ import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import type { Backend, RouteTable } from '../../server/agent/protocol.ts';
 import { routedWebBackends } from '../../server/db/processes.ts';
 import { listApps } from '../../server/db/apps.ts';
-import { countLiveInstances, findInstance, listInstances, findClusterById, type Cluster } from '../../server/db/instances.ts';
+import { countLiveInstances, listInstances, type Cluster } from '../../server/db/instances.ts';
 
 const NAME = 'routing';
 const ACK_TIMEOUT_MS = 10_000;
@@ -46,13 +46,10 @@ export const routingPlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
     scalarium.hooks.configure.tapPromise(NAME, ({ cluster }) => publish(scalarium, cluster));
-    scalarium.hub.on('connected', (peer) => {
-      if (peer.kind !== 'router') return;
-      void (async () => {
-        const instance = await findInstance(scalarium.db, peer.instanceId);
-        const cluster = instance && (await findClusterById(scalarium.db, instance.clusterId));
-        if (cluster) await publish(scalarium, cluster, peer.instanceId);
-      })().catch((error: Error) => scalarium.say(`routing for ${peer.instanceId}: ${error.message}`));
+    // A router that (re)connects gets the table at once.
+    scalarium.hooks.instanceConnected.tapPromise(NAME, async ({ instance, cluster, kind }) => {
+      if (kind !== 'router') return;
+      await publish(scalarium, cluster, instance.id).catch((error: Error) => scalarium.say(`routing for ${instance.id}: ${error.message}`));
     });
   },
 };

@@ -2,7 +2,7 @@
 // states, and processes nobody asked for (leftovers of an interrupted deploy) are stopped.
 import net from 'node:net';
 import type { Scalarium } from '../core/scalarium.ts';
-import { findInstance, updateInstance } from '../db/instances.ts';
+import { findClusterById, findInstance, updateInstance } from '../db/instances.ts';
 import { appsOnInstance, deleteProcesses, listProcesses, updateProcessOnInstance } from '../db/processes.ts';
 import type { Peer } from './hub.ts';
 import type { HelloMessage, ProcessReport } from './protocol.ts';
@@ -19,10 +19,14 @@ export function syncInstances(scalarium: Scalarium, onAgentReconciled: (peer: Pe
         state: firstTime && peer.kind === 'agent' ? 'setup' : 'online', pid: peer.pid, lastSeenAt: new Date().toISOString(), ...(peer.port ? { port: peer.port } : {}),
         ...(validAddress(hello.address) ? { address: hello.address } : {}),
       });
-      if (peer.kind === 'agent') {
-        await adoptProcesses(scalarium, peer, hello);
-        onAgentReconciled(peer, firstTime);
+      if (peer.kind === 'agent') await adoptProcesses(scalarium, peer, hello);
+      const instance = await findInstance(db, peer.instanceId);
+      const cluster = instance && (await findClusterById(db, instance.clusterId));
+      if (instance && cluster) {
+        await scalarium.hooks.instanceConnected.promise({ instance, cluster, kind: peer.kind, firstTime })
+          .catch((error: Error) => logLine(scalarium, `instanceConnected for ${peer.instanceId}: ${error.message}`));
       }
+      if (peer.kind === 'agent') onAgentReconciled(peer, firstTime);
     })().catch((error: Error) => logLine(scalarium, `sync of ${peer.instanceId} failed: ${error.message}`));
   });
 

@@ -10,7 +10,7 @@ import type { ServerConfig } from './config.ts';
 import type { Principal } from '../db/identity.ts';
 import type {
   Action, AuditEvent, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
-  Heartbeat, LogLine, NavItem, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Heartbeat, InstanceConnected, LogLine, NavItem, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
@@ -41,12 +41,11 @@ export function createHooks() {
     /** Observers of a deployment's outcome: notifications, alerts. */
     deployed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
     deployFailed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
-    /** Healing and autoscaling adjust desired state here. */
-    reconcile: new AsyncSeriesHook<[ClusterEventContext]>(['cluster']),
+    /** An instance's agent or router connected: push it what it needs (routes, accounts). */
+    instanceConnected: new AsyncParallelHook<[InstanceConnected]>(['event']),
 
     // Observation streams.
     heartbeat: new SyncHook<[Heartbeat]>(['heartbeat']),
-    metrics: new SyncHook<[Record<string, number>]>(['metrics']),
     log: new SyncHook<[LogLine]>(['line']),
     audit: new SyncHook<[AuditEvent]>(['event']),
 

@@ -92,6 +92,9 @@ export interface DeploymentOutcome {
 }
 
 export interface LogLine { app: string; source: string; line: string; at: string }
+/** An agent or router connected (or came back); its instance row is up to date already. */
+export interface InstanceConnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router'; firstTime: boolean }
+
 export interface Heartbeat { instanceId: string; at: string; load: number[]; freeMem: number }
 export interface AuditEvent { actor: string; action: string; target?: string; outcome: string; source?: string }
 export interface NavItem { href: string; label: string }
