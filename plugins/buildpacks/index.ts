@@ -8,6 +8,7 @@ import {
 import { builtinBuildpacksDir } from '../../server/build/workspace.ts';
 import { readSourceFile } from '../../server/build/source-files.ts';
 import { outboundPolicy } from '../../server/core/outbound-policy.ts';
+import { STAGE } from '../../server/core/stages.ts';
 
 const NAME = 'buildpacks';
 
@@ -42,8 +43,16 @@ export const buildpacksPlugin: Plugin = {
     scalarium.hooks.build.for('buildpack').tapPromise(NAME, async (build, detection) => {
       const packs = detection.data as Buildpack[];
       for (const pack of packs) await compile(pack, build.workspace, build.output);
+    });
+
+    // The last buildpack's bin/release proposes default process types; the Procfile (a later
+    // stage) refines them.
+    scalarium.hooks.release.tapPromise({ name: NAME, stage: STAGE.defaults }, async (spec, context) => {
+      if (context.detection?.builder !== 'buildpack' || !context.build) return spec;
+      const packs = context.detection.data as Buildpack[];
       const last = packs[packs.length - 1];
-      if (last) build.defaultProcessTypes = await release(last, build.workspace);
+      if (!last) return spec;
+      return { ...spec, processTypes: { ...(await release(last, context.build.workspace)), ...spec.processTypes } };
     });
   },
 };

@@ -2,6 +2,7 @@
 import type { Plugin } from '../../server/core/scalarium.ts';
 import { isValidProcessType } from '../../server/core/names.ts';
 import { readSourceFile } from '../../server/build/source-files.ts';
+import { STAGE } from '../../server/core/stages.ts';
 
 const NAME = 'procfile';
 
@@ -23,7 +24,7 @@ export function parseProcfile(text: string): Record<string, string> {
 export const procfilePlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
-    scalarium.hooks.release.tapPromise(NAME, async (spec, context) => {
+    scalarium.hooks.release.tapPromise({ name: NAME, stage: STAGE.normal }, async (spec, context) => {
       if (!context.buildDir) return spec;
       // The build has run by now: Procfile may be anything it made, so no links, no FIFOs, no big files.
       const text = await readSourceFile(context.buildDir, 'Procfile', context.build?.workspace.user?.uid);

@@ -80,7 +80,7 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
     workspace = ws;
     const context: BuildContext = {
       app, commit, buildDir: ws.buildDir, cacheDir: ws.cacheDir, envDir: ws.envDir, workspace: ws,
-      config, output: log, defaultProcessTypes: {},
+      config, output: log,
     };
     await phase('checkout', () => source.checkout(ws)).catch((error: Error) => {
       throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: error.message });
@@ -99,8 +99,8 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
       throw new ScalariumError('build_failed', { reason: error.message });
     });
     const spec = await phase('release', () => scalarium.hooks.release.promise(
-      { processTypes: context.defaultProcessTypes, config, description: /^[0-9a-f]{40,64}$/.test(commit) ? `Deploy ${commit.slice(0, 7)}` : `Deploy ${commit}` },
-      { app, buildDir: context.buildDir, build: context },
+      { processTypes: {}, config, description: /^[0-9a-f]{40,64}$/.test(commit) ? `Deploy ${commit.slice(0, 7)}` : `Deploy ${commit}` },
+      { app, buildDir: context.buildDir, build: context, detection },
     )).catch((error: Error) => {
       throw new ScalariumError('build_failed', { reason: error.message });
     });

@@ -40,8 +40,6 @@ export interface BuildContext {
   output: Output;
   /** The build's folders and identity: run every step of the build through `workspace.confine`. */
   workspace: BuildWorkspace;
-  /** Filled in by the builder: process types it proposes (bin/release default_process_types). */
-  defaultProcessTypes: Record<string, string>;
 }
 
 export interface Detection {
@@ -61,6 +59,8 @@ export interface ReleaseContext {
   app: AppRow;
   buildDir?: string;
   build?: BuildContext;
+  /** Which builder built it (taps of the builder that proposed defaults check it). */
+  detection?: Detection;
 }
 
 export interface DeployContext {
