@@ -82,28 +82,21 @@ export async function buildSource(scalarium: Scalarium, app: AppRow, source: Bui
       app, commit, buildDir: ws.buildDir, cacheDir: ws.cacheDir, envDir: ws.envDir, workspace: ws,
       config, output: log,
     };
-    await phase('checkout', () => source.checkout(ws)).catch((error: Error) => {
-      throw error instanceof ScalariumError ? error : new ScalariumError('build_failed', { reason: error.message });
-    });
+    // A failure anywhere below is the build's: the catch at the end makes it build_failed.
+    await phase('checkout', () => source.checkout(ws));
     await ws.writeEnv(config);
-    const detection = await phase('detect', () => scalarium.hooks.detect.promise(context)).catch((error: Error) => {
-      throw new ScalariumError('build_failed', { reason: error.message });
-    });
+    const detection = await phase('detect', () => scalarium.hooks.detect.promise(context));
     if (!detection) {
       throw new ScalariumError('build_failed', { reason: 'no buildpack recognised this app (add a package.json, an index.html or a Procfile, or set BUILDPACK_URL)' });
     }
     buildpackName = detection.name;
     const builder = scalarium.hooks.build.get(detection.builder);
     if (!builder) throw new ScalariumError('build_failed', { reason: `no builder "${detection.builder}" is loaded` });
-    await phase('compile', () => builder.promise(context, detection)).catch((error: Error) => {
-      throw new ScalariumError('build_failed', { reason: error.message });
-    });
+    await phase('compile', () => builder.promise(context, detection));
     const spec = await phase('release', () => scalarium.hooks.release.promise(
       { processTypes: {}, config, description: /^[0-9a-f]{40,64}$/.test(commit) ? `Deploy ${commit.slice(0, 7)}` : `Deploy ${commit}` },
       { app, buildDir: context.buildDir, build: context, detection },
-    )).catch((error: Error) => {
-      throw new ScalariumError('build_failed', { reason: error.message });
-    });
+    ));
     if (!Object.keys(spec.processTypes).length) {
       throw new ScalariumError('build_failed', { reason: 'no process types: add a Procfile (e.g. "web: node server.js") or a start script' });
     }
