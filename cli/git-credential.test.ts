@@ -1,13 +1,16 @@
 // Tests of `scalarium git-credential` (git's credential helper protocol) and of the git setup made
 // by `apps:create` and `git:remote`: the remote holds the plain URL, .git/config no token, and the
-// real git gets the token from the helper, a real subprocess of git.
+// real git gets the token from the helper, a real subprocess of git, to talk to a real server
+// (test/helpers/harness.ts) that holds the app's repository.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configPath } from './config-store.ts';
 import { credentialAnswer, helperCommand, parseCredentialRequest, requestOrigin } from './credential-helper.ts';
-import { cli, execFileAsync, git, gitRepo, ROOT, sandbox, startFakeApiServer, TOKEN } from './test-support.ts';
+import { cli, execFileAsync, git, gitRepo, must, ROOT, sandbox, testServer } from './test-support.ts';
+
+const TOKEN = 'sc_test_token'; // for the protocol functions: any text will do
 
 interface Run {
   code: number | null;
@@ -38,14 +41,14 @@ function noPrompt(env: Record<string, string | undefined>): Record<string, strin
   return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: undefined };
 }
 
-/** A fake API server and a sandbox whose saved login (config.json) points at it. */
+/** A real server and a sandbox whose saved login (config.json) points at it. */
 async function savedLogin(t: ExecutionContext) {
-  const api = await startFakeApiServer(t);
+  const server = await testServer(t);
   const box = await sandbox(t);
   const cwd = join(box.dir, 'work');
-  const login = await cli(['login', '--server', api.url, '--token', TOKEN], { env: box.env, cwd });
+  const login = await cli(['login', '--server', server.url, '--token', server.token], { env: box.env, cwd });
   t.is(login.code, 0, login.stderr);
-  return { ...api, ...box, cwd, host: new URL(api.url).host };
+  return { server, url: server.url, token: server.token, ...box, cwd, host: new URL(server.url).host };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,13 +121,13 @@ test('git-credential get prints username and token for the server only; store an
   const api = await savedLogin(t);
   const opts = { env: api.env, cwd: api.cwd };
   const get = await cli(['git-credential', 'get'], { ...opts, stdin: `protocol=http\nhost=${api.host}\n\n` });
-  t.deepEqual(get, { code: 0, stdout: `username=scalarium\npassword=${TOKEN}\n`, stderr: '' });
+  t.deepEqual(get, { code: 0, stdout: `username=scalarium\npassword=${api.token}\n`, stderr: '' });
 
   for (const input of [`protocol=http\nhost=127.0.0.1:1\n\n`, `protocol=https\nhost=${api.host}\n\n`, 'protocol=http\nhost=example.com\n\n', '']) {
     t.deepEqual(await cli(['git-credential', 'get'], { ...opts, stdin: input }), { code: 0, stdout: '', stderr: '' }, input);
   }
   for (const action of ['store', 'erase', 'something-new']) {
-    const input = `protocol=http\nhost=${api.host}\nusername=scalarium\npassword=${TOKEN}\n\n`;
+    const input = `protocol=http\nhost=${api.host}\nusername=scalarium\npassword=${api.token}\n\n`;
     t.deepEqual(await cli(['git-credential', action], { ...opts, stdin: input }), { code: 0, stdout: '', stderr: '' }, action);
   }
   t.is((await cli(['git-credential'], opts)).code, 2, 'git always gives the action');
@@ -134,7 +137,11 @@ test('git-credential get prints username and token for the server only; store an
   t.is(fromEnv.stdout, 'username=scalarium\npassword=sc_from_env\n');
   const otherServer = await cli(['git-credential', 'get'], { env: { ...api.env, SCALARIUM_SERVER: 'https://paas.example.com' }, cwd: api.cwd, stdin: `protocol=http\nhost=${api.host}\n\n` });
   t.is(otherServer.stdout, '');
-  t.is(api.requests.length, 1, 'only the login talked to the API');
+
+  // it answers from the saved login alone, without asking the API: with the server gone, the same answer
+  await api.server.close();
+  t.deepEqual(await cli(['git-credential', 'get'], { ...opts, stdin: `protocol=http\nhost=${api.host}\n\n` }),
+    { code: 0, stdout: `username=scalarium\npassword=${api.token}\n`, stderr: '' });
 
   // logged out: nothing on stdout, a hint on stderr (git shows it)
   await cli(['logout'], opts);
@@ -157,18 +164,18 @@ test('after apps:create, the real git gets the token from the helper for the ser
   t.is(created.stderr, 'Creating blog... done\n');
 
   const gitConfig = await readFile(join(repo, '.git', 'config'), 'utf8');
-  t.false(gitConfig.includes(TOKEN), '.git/config holds no token');
+  t.false(gitConfig.includes(api.token), '.git/config holds no token');
   t.is(await git(repo, env, 'remote', 'get-url', 'scalarium'), `${api.url}/blog.git`);
 
   const fill = (host: string, protocol = 'http') => runWithInput('git', ['credential', 'fill'], { cwd: repo, env, input: `protocol=${protocol}\nhost=${host}\n\n` });
   const ours = await fill(api.host);
   t.is(ours.code, 0, ours.stderr);
-  t.is(ours.stdout, `protocol=http\nhost=${api.host}\nusername=scalarium\npassword=${TOKEN}\n`);
+  t.is(ours.stdout, `protocol=http\nhost=${api.host}\nusername=scalarium\npassword=${api.token}\n`);
 
   for (const [host, protocol] of [['127.0.0.1:1', 'http'], ['example.com', 'https'], [api.host, 'https']]) {
     const other = await fill(host, protocol);
     t.not(other.code, 0, `${protocol}://${host}: git had no password and could not prompt`);
-    t.false(other.stdout.includes(TOKEN), `${protocol}://${host}`);
+    t.false(other.stdout.includes(api.token), `${protocol}://${host}`);
     t.false(other.stdout.includes('password='), `${protocol}://${host}`);
   }
 
@@ -182,44 +189,45 @@ test('after apps:create, the real git gets the token from the helper for the ser
   await t.throwsAsync(stat(join(api.env.HOME!, '.git-credentials')), { code: 'ENOENT' });
   t.false((await readFile(configPath(api.env), 'utf8')).includes('sc_rotated'), 'store does not touch the CLI config');
 
-  // a real HTTP exchange: 401 challenge, the helper's answer, Basic auth with the token
+  // a real HTTP exchange with the server's git endpoint: it challenges, the helper answers, and git
+  // reads the (empty) repository of the new app without ever prompting
   const lsRemote = await runWithInput('git', ['ls-remote', 'scalarium'], { cwd: repo, env, input: '' });
-  t.not(lsRemote.code, 0, 'the fake holds no repository');
-  t.regex(lsRemote.stderr, /not found/);
-  t.notRegex(lsRemote.stderr, /Authentication failed|could not read/);
-  const gitRequests = api.requests.filter((r) => r.path.startsWith('/blog.git/'));
-  t.is(gitRequests[0].authorization, undefined);
-  t.is(gitRequests.at(-1)?.authorization, `Basic ${Buffer.from(`scalarium:${TOKEN}`).toString('base64')}`);
+  t.is(lsRemote.code, 0, lsRemote.stderr);
+  t.is(lsRemote.stdout, '', 'a new app has no branches yet');
+  const anonymous = await runWithInput('git', ['ls-remote', `${api.url}/blog.git`], { cwd: api.cwd, env, input: '' });
+  t.not(anonymous.code, 0, 'without the helper (outside the repository) git gets no access');
+  t.regex(anonymous.stderr, /could not read Username/, 'the server asked for credentials, and git had none');
 
   // a token the server does not take: git says so (and its "erase" to the helper is ignored)
   const wrong = await runWithInput('git', ['ls-remote', 'scalarium'], { cwd: repo, env: { ...env, SCALARIUM_TOKEN: 'sc_wrong' }, input: '' });
   t.not(wrong.code, 0);
   t.regex(wrong.stderr, /Authentication failed/);
-  t.deepEqual(JSON.parse(await readFile(configPath(api.env), 'utf8')), { server: api.url, token: TOKEN }, 'the login is untouched');
+  t.deepEqual(JSON.parse(await readFile(configPath(api.env), 'utf8')), { server: api.url, token: api.token }, 'the login is untouched');
 });
 
 test('git:remote sets up an existing app and removes a token an older CLI put into the remote URL', async (t) => {
   const api = await savedLogin(t);
+  for (const name of ['blog', 'shop']) await must(api.server, 201, 'POST', '/api/apps', { name });
   const env = noPrompt(api.env);
   const repo = await gitRepo(t, api);
-  await git(repo, env, 'remote', 'add', 'scalarium', `http://scalarium:${TOKEN}@${api.host}/blog.git`);
-  t.true((await readFile(join(repo, '.git', 'config'), 'utf8')).includes(TOKEN));
+  await git(repo, env, 'remote', 'add', 'scalarium', `http://scalarium:${api.token}@${api.host}/blog.git`);
+  t.true((await readFile(join(repo, '.git', 'config'), 'utf8')).includes(api.token));
 
   const result = await cli(['git:remote'], { env: api.env, cwd: repo });
   t.deepEqual(result, { code: 0, stdout: 'Git remote scalarium updated\n', stderr: '' });
-  t.like(api.requests.at(-1), { method: 'GET', path: '/api/apps/blog' });
-  t.is(await git(repo, env, 'remote', 'get-url', 'scalarium'), `${api.url}/blog.git`);
-  t.false((await readFile(join(repo, '.git', 'config'), 'utf8')).includes(TOKEN), 'the old token is gone from .git/config');
+  t.is(await git(repo, env, 'remote', 'get-url', 'scalarium'), (await must(api.server, 200, 'GET', '/api/apps/blog')).gitUrl);
+  t.false((await readFile(join(repo, '.git', 'config'), 'utf8')).includes(api.token), 'the old token is gone from .git/config');
   const fill = await runWithInput('git', ['credential', 'fill'], { cwd: repo, env, input: `protocol=http\nhost=${api.host}\n\n` });
-  t.regex(fill.stdout, new RegExp(`^username=scalarium\\npassword=${TOKEN}$`, 'm'));
+  t.regex(fill.stdout, new RegExp(`^username=scalarium\\npassword=${api.token}$`, 'm'));
+  t.is((await runWithInput('git', ['ls-remote', 'scalarium'], { cwd: repo, env, input: '' })).code, 0, 'and git gets in with it');
 
   // a fresh repository and --app
   const fresh = await gitRepo(t, api, 'fresh');
   t.deepEqual(await cli(['git:remote', '--app', 'blog'], { env: api.env, cwd: fresh }), { code: 0, stdout: 'Git remote scalarium added\n', stderr: '' });
-  // an app whose git URL is not on the server: the remote is set, with a note
-  const shop = await cli(['git:remote', '-a', 'shop'], { env: api.env, cwd: fresh });
-  t.is(shop.code, 0);
-  t.is(await git(fresh, env, 'remote', 'get-url', 'scalarium'), 'http://127.0.0.1:5050/shop.git');
+  // logged in under another name of the server: the app's git URL is not on that host; the remote is set, with a note
+  const shop = await cli(['git:remote', '-a', 'shop'], { env: { ...api.env, SCALARIUM_SERVER: api.url.replace('127.0.0.1', 'localhost') }, cwd: fresh });
+  t.is(shop.code, 0, shop.stderr);
+  t.is(await git(fresh, env, 'remote', 'get-url', 'scalarium'), `${api.url}/shop.git`);
   t.regex(shop.stderr, /is not on the server you are logged in to/);
 
   const outside = await cli(['git:remote', '--app', 'blog'], { env: api.env, cwd: api.cwd });
@@ -237,7 +245,7 @@ test('bin/scalarium.js git-credential runs as git runs it: a subprocess reading 
   const helper = (action: string, input: string) =>
     runWithInput('sh', ['-c', `${helperCommand().slice(1)} ${action}`], { cwd: api.cwd, env: api.env, input });
   const get = await helper('get', `protocol=http\nhost=${api.host}\n\n`);
-  t.deepEqual(get, { code: 0, stdout: `username=scalarium\npassword=${TOKEN}\n`, stderr: '' });
+  t.deepEqual(get, { code: 0, stdout: `username=scalarium\npassword=${api.token}\n`, stderr: '' });
   const other = await helper('get', 'protocol=http\nhost=127.0.0.1:1\n\n');
   t.deepEqual(other, { code: 0, stdout: '', stderr: '' });
   const store = await helper('store', `protocol=http\nhost=${api.host}\nusername=x\npassword=y\n\n`);
