@@ -34,7 +34,7 @@ export const catalogue = {
   weak_password: { status: 400, message: (p) => `Choose another password: ${p.reason}.` },
   invalid_role: { status: 400, message: (p) => `${q(p.value)} is not a role.`, hint: () => 'Use viewer, deployer or manager.' },
   invalid_key: { status: 400, message: (p) => `Not an SSH public key: ${p.reason}.`, hint: () => 'Give the contents of a .pub file, e.g. ~/.ssh/id_ed25519.pub.' },
-  invalid_expiry: { status: 400, message: (p) => `${q(p.value)} is not an expiry.`, hint: () => 'Use a number of days or hours (90d, 12h) or an ISO date in the future.' },
+  invalid_expiry: { status: 400, message: (p) => `${q(p.value)} is not an expiry.`, hint: () => 'Use a number of days or hours (90d, 12h) or an ISO date in the future, at most 10 years (3650d) ahead.' },
   invite_invalid: { status: 404, message: () => 'This invite link is not valid any more.', hint: () => 'Ask an admin for a new one.' },
   user_not_found: { status: 404, message: (p) => `No user named ${q(p.user)}.` },
   token_not_found: { status: 404, message: (p) => `You have no token named ${q(p.name)}.` },

@@ -193,6 +193,9 @@ test.serial('token names, expiries and roles: hostile ones are refused and creat
   for (const expires of ['$(id)', '-1d', '0d', '99999d', '1e9d', '2000-01-01', '9999-12-31', 'now; touch x', 'x'.repeat(10_000)]) {
     assertClientError(t, await raw('POST', '/api/tokens', JSON.stringify({ name: 'ci', expires })), `expires ${show(expires)}`, 'invalid_expiry');
   }
+  // Too far ahead: the hint says how far is allowed.
+  const tooFar = await raw('POST', '/api/tokens', JSON.stringify({ name: 'ci', expires: '2099-01-01' }));
+  t.regex(JSON.stringify(tooFar.body), /at most 10 years \(3650d\) ahead/);
   for (const role of ['admin', 'root', 'Viewer', 'viewer ', 'viewer\n', '__proto__', 'constructor', 'toString', '', ['viewer'], { role: 'viewer' }, 1]) {
     assertClientError(t, await raw('POST', '/api/tokens', JSON.stringify({ name: 'ci', role })), `token role ${show(role)}`, 'invalid_role');
   }
