@@ -6,8 +6,8 @@ import { listClusters } from '../../server/db/instances.ts';
 import { createEc2Provider, type Ec2Provider } from './provider.ts';
 
 export { createEc2Provider, type Ec2Provider } from './provider.ts';
-export { createEc2Client, endpointUrl } from './client.ts';
-export { Ec2Cloud, type CloudInstance, type LaunchSpec } from './cloud.ts';
+// client.ts and cloud.ts (the AWS SDK) are imported where used, lazily by the provider.
+export type { CloudInstance, LaunchSpec } from './cloud.ts';
 export { retry, backoffDelay, isRetryable, isNotFound, isThrottling, DEFAULT_RETRY, type RetryPolicy, type RetryOptions } from './retry.ts';
 export { userDataScript, agentSocketUrl, serverBaseUrl, shQuote, type UserDataInput } from './user-data.ts';
 export { instanceTags, belongsTo, clusterFilters, TAG, type ClusterIdentity } from './tags.ts';

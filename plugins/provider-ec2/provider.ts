@@ -21,8 +21,7 @@ import {
 } from '../../server/db/instances.ts';
 import { listRoles } from '../../server/db/clusters.ts';
 import type { Peer } from '../../server/agent/hub.ts';
-import { createEc2Client } from './client.ts';
-import { Ec2Cloud, type CloudInstance } from './cloud.ts';
+import type { Ec2Cloud, CloudInstance } from './cloud.ts';
 import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
 import { KeyedSerial } from './serial.ts';
 import { loadSettings, type ResolvedEc2Settings } from './settings.ts';
@@ -112,6 +111,8 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
 
   async function context(cluster: Cluster): Promise<Context> {
     const settings = await loadSettings(db, cluster);
+    // The AWS SDK loads with the first ec2 cluster, not with every server (it takes about a second).
+    const [{ createEc2Client }, { Ec2Cloud }] = await Promise.all([import('./client.ts'), import('./cloud.ts')]);
     const client = createEc2Client(settings);
     const cloud = new Ec2Cloud(client, { name: cluster.name, uid: settings.clusterUid }, settings.retry, say);
     return { cluster, settings, cloud, close: () => client.destroy() };
