@@ -1,5 +1,8 @@
 // One knex instance per server. SQLite by default (WAL so readers never block the writer, a busy
 // timeout so concurrent writers wait instead of failing); Postgres when DATABASE_URL says so.
+// With SQLite a transaction that reads before it writes can fail with SQLITE_BUSY when another
+// process wrote meanwhile (the busy timeout does not apply to the upgrade): begin each transaction
+// with its write, as insertApp and the locks do.
 import knexFactory, { type Knex } from 'knex';
 import path from 'node:path';
 import { migrations } from './migrations/index.ts';

@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { authedGitUrl, createAppRepo, setResponse, type AppRepo } from '../helpers/app-repo.ts';
 import { waitForBody } from '../helpers/router-client.ts';
 import { STEPS, type Step } from '../../server/deploy/fault.ts';
+import { isAlive } from '../helpers/processes.ts';
 
 const APP = 'lazarus';
 const HOST = `${APP}.localhost`;
@@ -77,23 +78,14 @@ async function crashDuring(t: import('ava').ExecutionContext, step: Step, label:
   await change().catch(() => {});
   // The change must have reached the step: the server is gone.
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 50));
-  t.false(alive(pid), `${label}: the server died at ${step}`);
+  while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  t.false(isAlive(pid), `${label}: the server died at ${step}`);
   fs.rmSync(path.join(server.dataDir, 'fault-kill-at'), { force: true });
   await server.stop(); // forgets the dead process
   await server.restart();
   const after = await assertConsistent(t, label);
   const committed = STEPS.indexOf(step) >= STEPS.indexOf('committed');
   t.is(after.version, committed ? before.version + 1 : before.version, `${label}: the release exists exactly when the crash came after the commit`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test.before(async () => {

@@ -204,7 +204,7 @@ test('one-click deploys: an archive URL, an uploaded tarball, a chosen commit, a
 
   // A chosen release, and bad requests.
   const byRelease = await server.api('POST', '/api/apps/clicky/deploy', { release: 2 });
-  t.is(byRelease.status, 201);
+  t.is(byRelease.status, 201, JSON.stringify(byRelease.body));
   await waitForBody(server.routerPort, 'clicky.localhost', 'hello from v2');
   t.is((await server.api('POST', '/api/apps/clicky/deploy', { commit: '$(id)' })).status, 400);
   t.is((await server.api('POST', '/api/apps/clicky/deploy', { archive: 'file:///etc/passwd' })).status, 400);

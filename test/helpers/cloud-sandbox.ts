@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
+import { isAlive } from './processes.ts';
 
 export interface SandboxInstance {
   id: string;
@@ -65,15 +66,6 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -225,7 +217,7 @@ export async function startCloudSandbox(options: SandboxOptions): Promise<CloudS
     isAlive(instanceId) {
       const record = records.get(instanceId);
       const pid = record && readPid(path.join(record.dir, 'pid'));
-      return Boolean(pid && alive(pid));
+      return Boolean(pid && isAlive(pid));
     },
     async cleanup() {
       stopped = true;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive } from './processes.ts';
 
 export interface ServerDirs { root: string; dataDir: string; appsDir: string; env: Record<string, string>; remove(): void }
 
@@ -32,15 +33,6 @@ const UID_BLOCK = 200;
 const UID_BLOCKS = 5000;
 const CLAIMS = path.join(os.tmpdir(), 'scalarium-test-uid-blocks');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function claimUidBlock(): { range: string; release(): void } {
   fs.mkdirSync(CLAIMS, { recursive: true });
   const start = Math.floor(Math.random() * UID_BLOCKS);
@@ -52,7 +44,7 @@ function claimUidBlock(): { range: string; release(): void } {
     } catch {
       // Taken; a claim of a test process that died is stale and freed.
       const owner = Number(fs.readFileSync(file, 'utf8') || 0);
-      if (owner && alive(owner)) continue;
+      if (owner && isAlive(owner)) continue;
       fs.rmSync(file, { force: true });
       try {
         fs.writeFileSync(file, String(process.pid), { flag: 'wx' });

@@ -17,6 +17,7 @@ import { newToken, principalForToken } from '../../server/db/identity.ts';
 import type { Release } from '../../server/db/releases.ts';
 import { nullCloud, PROVIDER, type NullCloud } from '../../plugins/provider-null/index.ts';
 import { serverDirs } from './dirs.ts';
+import { apiRequest } from './api.ts';
 
 const NULL_PLUGIN = fileURLToPath(new URL('../../plugins/provider-null/index.ts', import.meta.url));
 const QUIET_MS = 30;
@@ -89,21 +90,7 @@ export async function createTestScalarium(options: TestScalariumOptions = {}): P
     scalarium,
     cloud,
     output: () => lines.join('\n'),
-    async api(method, apiPath, body, useToken = token) {
-      const res = await fetch(`${server.url}${apiPath}`, {
-        method,
-        headers: { authorization: `Bearer ${useToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // plain text answers (logs) stay text
-      }
-      return { status: res.status, body: parsed as any };
-    },
+    api: (method, apiPath, body, useToken = token) => apiRequest(server.url, useToken, method, apiPath, body),
     async deployFakeRelease(name, spec) {
       const app = await requireApp(scalarium, name);
       const principal = await principalForToken(scalarium.db, token);

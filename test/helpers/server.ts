@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../../server/db/identity.ts';
 import { serverDirs } from './dirs.ts';
+import { apiRequest } from './api.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_BIN = path.join(ROOT, 'bin', 'scalarium-server.js');
@@ -101,20 +102,6 @@ export async function startTestServer(options: { env?: Record<string, string> } 
       });
       dirs.remove();
     },
-    async api(method, apiPath, body, useToken = token) {
-      const res = await fetch(`${url}${apiPath}`, {
-        method,
-        headers: { authorization: `Bearer ${useToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // plain text answers stay text
-      }
-      return { status: res.status, body: parsed as any };
-    },
+    api: (method, apiPath, body, useToken = token) => apiRequest(url, useToken, method, apiPath, body),
   };
 }
