@@ -248,7 +248,7 @@ test.serial('kill -9 between RunInstances and the database write: the instance i
   const token = crypto.randomBytes(32).toString('base64url');
   const launched = await ec2.send(new RunInstancesCommand({
     ClientToken: id, ImageId: IMAGE, MinCount: 1, MaxCount: 1,
-    UserData: Buffer.from(userDataScript({ instanceId: id, role: 'app', cluster: 'phoenix', token, serverUrl: running.url, appUids: running.scalarium.config.appUids })).toString('base64'),
+    UserData: Buffer.from(userDataScript({ instanceId: id, role: 'app', cluster: 'phoenix', token, serverUrl: running.url, appUids: running.scalarium.config.appUids, appPorts: running.scalarium.config.appPorts })).toString('base64'),
     TagSpecifications: [{ ResourceType: 'instance', Tags: instanceTags({ name: 'phoenix', uid }, { id, role: 'app' }) }],
   }));
   const instanceId = launched.Instances![0]!.InstanceId!;

@@ -27,6 +27,7 @@ import { KeyedSerial } from './serial.ts';
 import { loadSettings, type ResolvedEc2Settings } from './settings.ts';
 import { ALIVE_STATES, TAG, tagValue } from './tags.ts';
 import { serverBaseUrl, userDataScript } from './user-data.ts';
+import { limitEnv } from '../../server/sandbox/limits.ts';
 
 /** Row states that count towards a role's desired instance count. */
 const COUNTED: InstanceState[] = ['requested', 'booting', 'setup', 'online'];
@@ -249,7 +250,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         const token = newToken();
         await setInstanceToken(db, row.id, token);
         await updateInstance(db, row.id, { state: 'booting', failure: null });
-        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx), appUids: scalarium.config.appUids });
+        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx), appUids: scalarium.config.appUids, appPorts: scalarium.config.appPorts, limits: limitEnv() });
         let launched: { instance: CloudInstance; adopted: boolean };
         try {
           launched = await ctx.cloud.launch(row, {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { agentSocketUrl, serverBaseUrl, shQuote, userDataScript } from './user-data.ts';
 
-const input = { instanceId: 'prod-app-0123abcd', role: 'app', cluster: 'prod', token: 'A'.repeat(43), serverUrl: 'http://10.0.0.5:5050/', appUids: { first: 200000, last: 299999 } };
+const input = { instanceId: 'prod-app-0123abcd', role: 'app', cluster: 'prod', token: 'A'.repeat(43), serverUrl: 'http://10.0.0.5:5050/', appUids: { first: 200000, last: 299999 }, appPorts: { first: 20000, last: 29999 }, limits: { SCALARIUM_APP_MEMORY: '512M', PATH: '/evil' } };
 
 test('the script is valid POSIX sh and carries the instance, role, token and server URLs', (t) => {
   const script = userDataScript(input);
@@ -25,6 +25,12 @@ test('the script is valid POSIX sh and carries the instance, role, token and ser
   t.regex(script, /iptables -I OUTPUT -d 169\.254\.169\.254 -m owner --uid-owner 200000-299999 -j REJECT/);
   t.regex(script, /ip6tables -I OUTPUT -d fd00:ec2::254 -m owner --uid-owner 200000-299999 -j REJECT/);
   t.regex(script, /SCALARIUM_APPS_DIR="\$APPS"/);
+  // Apps are kept from each other's ports on loopback; the agent gets the ports and limits, nothing else.
+  t.regex(script, /-I OUTPUT 1 -o lo -p tcp --dport 20000:29999 -j SCALARIUM-APP-PORTS/);
+  t.regex(script, /-A SCALARIUM-APP-PORTS -p tcp -m owner --uid-owner 200000-299999 -j REJECT --reject-with tcp-reset/);
+  t.regex(script, /SCALARIUM_APP_PORTS='20000-29999'/);
+  t.regex(script, /export SCALARIUM_APP_MEMORY='512M'/);
+  t.notRegex(script, /\/evil/);
   t.true(script.length < 16 * 1024, 'fits EC2\'s user-data limit');
 });
 

@@ -19,6 +19,10 @@ export interface UserDataInput {
   serverUrl: string;
   /** The uids apps run as (SCALARIUM_APP_UIDS): they are kept from the metadata service. */
   appUids: { first: number; last: number };
+  /** The ports app processes get (SCALARIUM_APP_PORTS): apps are kept from each other's on loopback. */
+  appPorts: { first: number; last: number };
+  /** The operator's per-process limits (SCALARIUM_APP_MEMORY, _CPU, _PIDS), handed to the agent. */
+  limits?: Record<string, string>;
 }
 
 const SAFE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -73,13 +77,18 @@ export function userDataScript(input: UserDataInput): string {
   if (!/^[A-Za-z0-9_-]{16,256}$/.test(input.token)) throw new Error('instance token must be 16-256 URL-safe characters');
   const base = serverBaseUrl(input.serverUrl);
   const uids = `${Math.trunc(input.appUids.first)}-${Math.trunc(input.appUids.last)}`;
+  const ports = `${Math.trunc(input.appPorts.first)}:${Math.trunc(input.appPorts.last)}`;
+  const limitExports = Object.entries(input.limits ?? {})
+    .filter(([name]) => /^SCALARIUM_APP_(MEMORY|CPU|PIDS)$/.test(name))
+    .map(([name, value]) => `export ${name}=${shQuote(value)}\n`).join('');
   const label = (value: string) => value.replace(/[^A-Za-z0-9_.-]/g, '?');
   return `#!/bin/sh
 # Scalarium user-data for instance ${input.instanceId} (role ${label(input.role)}, cluster ${label(input.cluster)}).
 # Installs Node if missing (best effort), downloads the instance program from the server with this
 # instance's token, starts it detached and records its pid in $ROOT/pid. Overrides:
 # SCALARIUM_INSTANCE_ROOT, SCALARIUM_APPS_DIR, SCALARIUM_ROUTER_HOST, SCALARIUM_ROUTER_PORT,
-# SCALARIUM_ADVERTISE_ADDRESS, SCALARIUM_IMDS_GUARD=0 (leave the firewall alone),
+# SCALARIUM_ADVERTISE_ADDRESS, SCALARIUM_IMDS_GUARD=0 and SCALARIUM_FIREWALL_APP_PORTS=0 (leave
+# the firewall alone),
 # SCALARIUM_INSTALL_BWRAP=0 (do not install bubblewrap).
 set -u
 SCALARIUM_INSTANCE_ID=${shQuote(input.instanceId)}
@@ -110,6 +119,20 @@ if [ "\${SCALARIUM_IMDS_GUARD:-1}" != 0 ]; then
     ip6tables -C OUTPUT -d fd00:ec2::254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null ||
       ip6tables -I OUTPUT -d fd00:ec2::254 -m owner --uid-owner ${uids} -j REJECT 2>/dev/null || true
   fi
+fi
+
+# Apps of this instance share its loopback: none may connect to another's port (the agent lets
+# each process's own uid through to its own port); root, the router and the agent, passes.
+if [ "\${SCALARIUM_FIREWALL_APP_PORTS:-1}" != 0 ]; then
+  for ipt in iptables ip6tables; do
+    command -v $ipt >/dev/null 2>&1 || continue
+    $ipt -w 5 -N SCALARIUM-APP-PORTS 2>/dev/null
+    $ipt -w 5 -C OUTPUT -o lo -p tcp --dport ${ports} -j SCALARIUM-APP-PORTS 2>/dev/null ||
+      $ipt -w 5 -I OUTPUT 1 -o lo -p tcp --dport ${ports} -j SCALARIUM-APP-PORTS ||
+      log "warning: $ipt could not keep apps from each other's ports"
+    $ipt -w 5 -C SCALARIUM-APP-PORTS -p tcp -m owner --uid-owner ${uids} -j REJECT --reject-with tcp-reset 2>/dev/null ||
+      $ipt -w 5 -A SCALARIUM-APP-PORTS -p tcp -m owner --uid-owner ${uids} -j REJECT --reject-with tcp-reset || true
+  done
 fi
 
 # Bubblewrap gives apps a read-only system and a private /tmp on top of their own uid (best effort).
@@ -171,8 +194,8 @@ if [ "$SCALARIUM_ROLE" = router ]; then
   export SCALARIUM_ROUTER_STATE="\${SCALARIUM_ROUTER_STATE:-$ROOT/routes.json}"
 fi
 export SCALARIUM_ROLE SCALARIUM_SERVER_URL
-export SCALARIUM_AGENT_DIR="$ROOT" SCALARIUM_APPS_DIR="$APPS"
-unset SCALARIUM_HTTP_URL
+export SCALARIUM_AGENT_DIR="$ROOT" SCALARIUM_APPS_DIR="$APPS" SCALARIUM_APP_PORTS=${shQuote(`${Math.trunc(input.appPorts.first)}-${Math.trunc(input.appPorts.last)}`)}
+${limitExports}unset SCALARIUM_HTTP_URL
 cd "$ROOT" || exit 1
 if command -v setsid >/dev/null 2>&1; then
   setsid node "$PROGRAM" </dev/null >>"$ROOT/output.log" 2>&1 &

@@ -17,6 +17,9 @@ import { listRoles, setRoleCounts } from '../../server/db/clusters.ts';
 import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
 import { formatPortRange } from '../../server/net/port-range.ts';
 import { closeAppPortsToNetwork } from './port-guard.ts';
+import { agentGroupPrefix, detectCgroups, sweepGroups } from '../../server/sandbox/cgroups.ts';
+import { LIMIT_VARIABLES } from '../../server/sandbox/limits.ts';
+import { LoopbackGuard } from '../../server/net/loopback-guard.ts';
 
 const NAME = 'provider-local';
 const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
@@ -73,7 +76,7 @@ async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id'
     SCALARIUM_APP_PORTS: formatPortRange(scalarium.config.appPorts),
   };
   // The operator's isolation choices reach the agents on this host too.
-  for (const name of ['SCALARIUM_SANDBOX', 'SCALARIUM_INSECURE_SHARED_USER']) {
+  for (const name of ['SCALARIUM_SANDBOX', 'SCALARIUM_INSECURE_SHARED_USER', ...LIMIT_VARIABLES]) {
     const value = process.env[name];
     if (value) env[name] = value;
   }
@@ -175,6 +178,10 @@ export async function stopLocalInstance(dir: string, graceMs = 15_000): Promise<
       // gone already
     }
   }
+  // What escaped those process groups is still in the instance's resource groups.
+  const { host } = detectCgroups(process.getuid?.() === 0);
+  if (host) await sweepGroups(host, agentGroupPrefix(dir));
+  if (process.getuid?.() === 0) await LoopbackGuard.remove(agentGroupPrefix(dir));
 }
 
 /** Stops every local instance of a data directory: `scalarium-server stop-instances`. */
@@ -189,7 +196,7 @@ export const localProviderPlugin: Plugin = {
   name: NAME,
   async apply(scalarium) {
     scalarium.registerProvider(createLocalProvider(scalarium));
-    const guard = await closeAppPortsToNetwork(scalarium.config.appPorts);
+    const guard = await closeAppPortsToNetwork(scalarium.config.appPorts, scalarium.config.appUids);
     scalarium.statusNotes.set('App ports', guard);
     scalarium.say(guard.ok ? guard.text : `WARNING: ${guard.text}`);
   },

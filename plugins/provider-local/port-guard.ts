@@ -2,11 +2,13 @@
 // without a rule every app's port is reachable from the network, past the router and whatever it
 // enforces. Apps get their ports from one range (SCALARIUM_APP_PORTS); one firewall rule per IP
 // version closes that range to everything but loopback. Idempotent: servers sharing a host (or a
-// restart) find the rule in place. It stays when the server stops: the range is the apps'.
+// restart) find the rule in place. It stays when the server stops: the range is the apps'. On
+// loopback, apps are kept from each other's ports too (server/net/loopback-guard.ts).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { formatPortRange, type PortRange } from '../../server/net/port-range.ts';
+import { ensureAppPortsChain, type UidSpan } from '../../server/net/loopback-guard.ts';
 
 const run = promisify(execFile);
 
@@ -25,7 +27,8 @@ function find(tool: string): string | undefined {
   return ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => `${d}/${tool}`).find((p) => fs.existsSync(p));
 }
 
-async function ensureRule(tool: string, range: PortRange): Promise<void> {
+async function ensureRules(tool: string, range: PortRange, uids: UidSpan): Promise<void> {
+  await ensureAppPortsChain(tool, range, uids);
   const rule = ruleFor(range);
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
   // -w: wait for the xtables lock rather than fail when another server adds its rule right now.
@@ -33,7 +36,7 @@ async function ensureRule(tool: string, range: PortRange): Promise<void> {
   if (!present) await run(tool, ['-w', '5', '-I', ...rule], { env });
 }
 
-export async function closeAppPortsToNetwork(range: PortRange, env: NodeJS.ProcessEnv = process.env): Promise<GuardResult> {
+export async function closeAppPortsToNetwork(range: PortRange, uids: UidSpan, env: NodeJS.ProcessEnv = process.env): Promise<GuardResult> {
   const ports = formatPortRange(range);
   const advice = `close TCP ${ports} to everything but loopback in the host's firewall (only the router's port needs to be public)`;
   if (env.SCALARIUM_FIREWALL_APP_PORTS === '0') return { ok: true, text: `app ports ${ports}: left to the host's firewall (SCALARIUM_FIREWALL_APP_PORTS=0)` };
@@ -41,14 +44,14 @@ export async function closeAppPortsToNetwork(range: PortRange, env: NodeJS.Proce
   const v4 = find('iptables');
   if (!v4) return { ok: false, text: `app ports ${ports} may be reachable from the network: iptables is not installed (apt-get install iptables, then restart); or ${advice}` };
   try {
-    await ensureRule(v4, range);
+    await ensureRules(v4, range, uids);
   } catch (error) {
     const why = String((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
     return { ok: false, text: `app ports ${ports} may be reachable from the network: iptables failed (${why}); ${advice}` };
   }
   const v6 = find('ip6tables');
-  const v6ok = v6 ? await ensureRule(v6, range).then(() => true, () => false) : false;
+  const v6ok = v6 ? await ensureRules(v6, range, uids).then(() => true, () => false) : false;
   return v6ok
-    ? { ok: true, text: `app ports ${ports} are closed to the network (iptables and ip6tables); only the router's port is public` }
+    ? { ok: true, text: `app ports ${ports} are closed to the network and to other apps on loopback (iptables and ip6tables); only the router's port is public` }
     : { ok: false, text: `app ports ${ports} are closed to IPv4 networks, but ip6tables ${v6 ? 'failed' : 'is missing'}: an app listening on :: is reachable over IPv6; ${advice}` };
 }

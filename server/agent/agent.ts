@@ -14,6 +14,9 @@ import { AppDirs } from './app-dirs.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
 import { packageBoundary, platformDir } from '../sandbox/dirs.ts';
 import { parsePortRange, type PortRange } from '../net/port-range.ts';
+import { agentGroupPrefix, detectCgroups } from '../sandbox/cgroups.ts';
+import { describeLimits, parseLimits } from '../sandbox/limits.ts';
+import { LoopbackGuard } from '../net/loopback-guard.ts';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -65,7 +68,14 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: process.env.LANG ?? 'C.UTF-8', SCALARIUM_CLUSTER_JSON: clusterJsonFile,
   };
-  const sandbox: SandboxPolicy = { isolation, readable: [clusterDir], hidden: [options.dir, options.appsDir, ...options.hiddenDirs] };
+  const appLimits = parseLimits(process.env, 'SCALARIUM_APP');
+  const groupPrefix = agentGroupPrefix(options.dir);
+  const cgroups = detectCgroups(isolation.mode === 'uid');
+  log(`resource limits per app process (${describeLimits(appLimits)}): ${cgroups.summary}`);
+  const sandbox: SandboxPolicy = {
+    isolation, readable: [clusterDir], hidden: [options.dir, options.appsDir, ...options.hiddenDirs],
+    ...(cgroups.host ? { limits: { host: cgroups.host, app: appLimits, prefix: groupPrefix } } : {}),
+  };
   const prune = () => apps.prune(supervisor.slugsInUse()).catch((error: Error) => log(`pruning app folders failed: ${error.message}`));
   const supervisor: Supervisor = new Supervisor({
     report: (report: ProcessReport) => connection.send({ type: 'process', process: report }),
@@ -82,6 +92,12 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     if (!fs.existsSync(clusterJsonFile)) await fs.promises.writeFile(clusterJsonFile, '{}\n', { mode: 0o644 });
     await fs.promises.chmod(clusterJsonFile, 0o644);
     await prune(); // leftovers of an earlier life of this agent: nothing runs yet
+    if (isolation.mode === 'uid') {
+      sandbox.loopback = await LoopbackGuard.open(groupPrefix);
+      log(sandbox.loopback.enforced
+        ? 'apps reach only their own ports on loopback (iptables)'
+        : 'WARNING: apps can connect to each other\'s ports on loopback: the host has no SCALARIUM-APP-PORTS chain');
+    }
   })();
 
   const handle = async (request: Request): Promise<unknown> => {
@@ -153,6 +169,7 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     async stop(graceMs = 10_000): Promise<void> {
       clearInterval(heartbeat);
       await supervisor.stopAll(graceMs);
+      if (sandbox.loopback?.enforced) await LoopbackGuard.remove(groupPrefix);
       connection.stop();
     },
   };

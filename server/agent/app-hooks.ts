@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { LifecycleEventName } from './protocol.ts';
 import { confine, type UnixUser } from '../sandbox/confine.ts';
 import { runConfined } from '../sandbox/run.ts';
+import { ResourceGroup } from '../sandbox/cgroups.ts';
 import type { SandboxPolicy } from './supervisor.ts';
 
 const TIMEOUT_MS = 120_000;
@@ -26,11 +27,16 @@ export async function runAppHook(
   const stat = fs.lstatSync(script, { throwIfNoEntry: false });
   if (!stat?.isFile()) return { app, ran: false, ok: true, output: '' };
   let command: ReturnType<typeof confine>;
+  let group: ResourceGroup | undefined;
   try {
+    // The app's limits hold for its hooks too, in a group of their own (hooks run one at a time).
+    if (sandbox.limits) group = await ResourceGroup.create(sandbox.limits.host, `${sandbox.limits.prefix}.hook-${app}`, sandbox.limits.app);
     command = confine(sandbox.isolation, {
       user: place.user, writable: [place.dir, place.tmp], readable: sandbox.readable, hidden: sandbox.hidden, cwd: slugDir, ephemeral: true,
+      ...(group ? { cgroupProcs: group.procsFiles } : {}),
     }, [script]);
   } catch (error) {
+    await group?.remove();
     return { app, ran: true, ok: false, output: `could not run the hook: ${(error as Error).message}` };
   }
   const hookEnv = { ...env, HOME: slugDir, TMPDIR: sandbox.isolation.bwrap ? '/tmp' : place.tmp, SCALARIUM_EVENT: event, SCALARIUM_APP: app };
@@ -40,5 +46,7 @@ export async function runAppHook(
     return { app, ran: true, ok: run.code === 0, output };
   } catch (error) {
     return { app, ran: true, ok: false, output: `could not run the hook: ${(error as Error).message}` };
+  } finally {
+    await group?.remove();
   }
 }

@@ -10,6 +10,9 @@ import { parsePortRange, pickFreePort, type PortRange } from '../net/port-range.
 import { confine, type UnixUser } from '../sandbox/confine.ts';
 import type { Isolation } from '../sandbox/isolation.ts';
 import type { ReleaseDir } from './app-dirs.ts';
+import { ResourceGroup, type CgroupHost } from '../sandbox/cgroups.ts';
+import { formatBytes, type ResourceLimits } from '../sandbox/limits.ts';
+import type { LoopbackGuard } from '../net/loopback-guard.ts';
 
 /** Non-web processes count as ready once they stay up this long. */
 const SETTLE_MS = 1000;
@@ -28,6 +31,7 @@ interface Supervised {
   stopping: boolean;
   restartTimer?: NodeJS.Timeout;
   recentOutput: string[];
+  group?: ResourceGroup;
 }
 
 export interface SupervisorEvents {
@@ -43,6 +47,10 @@ export interface SandboxPolicy {
   readable: string[];
   /** Platform directories to keep covered even below a system directory (the agent's, the data dir). */
   hidden: string[];
+  /** Each process's resource group, where the host has cgroups: `prefix` keeps agents of one host apart. */
+  limits?: { host: CgroupHost; app: ResourceLimits; prefix: string };
+  /** Lets each process's uid (and no other app's) reach its port on loopback. */
+  loopback?: LoopbackGuard;
 }
 
 export class Supervisor {
@@ -94,6 +102,7 @@ export class Supervisor {
       spec, dir: release.dir, tmp: release.tmp, port: await pickFreePort(this.ports, this.portsInUse()), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
     };
     this.processes.set(spec.id, entry);
+    if (spec.user) await this.sandbox.loopback?.allow(entry.port, spec.user.uid);
     const ok = await this.launch(entry);
     if (!ok) {
       const reason = entry.reason ?? 'did not become ready';
@@ -136,8 +145,10 @@ export class Supervisor {
     // Heroku does, confined to the app's identity; nothing of the server's is interpolated into it.
     let command: ReturnType<typeof confine>;
     try {
+      const group = await this.openGroup(entry);
       command = confine(this.sandbox.isolation, {
         user: spec.user, writable: [entry.dir, entry.tmp], readable: this.sandbox.readable, hidden: this.sandbox.hidden, cwd: entry.dir,
+        ...(group ? { cgroupProcs: group.procsFiles } : {}),
       }, ['/bin/sh', '-c', spec.command]);
     } catch (error) {
       entry.state = 'failed';
@@ -162,7 +173,7 @@ export class Supervisor {
     });
     child.on('exit', (code, signal) => {
       if (entry.child === child) entry.child = undefined;
-      const how = signal ? `signal ${signal}` : `code ${code}`;
+      const how = `${signal ? `signal ${signal}` : `code ${code}`}${this.outOfMemory(entry)}`;
       if (entry.stopping || entry.state !== 'starting') exited = true;
       if (entry.stopping) return;
       if (entry.state === 'starting') {
@@ -209,6 +220,21 @@ export class Supervisor {
     return true;
   }
 
+  /** A fresh resource group for the process's next run (none where the host has no cgroups). */
+  private async openGroup(entry: Supervised): Promise<ResourceGroup | undefined> {
+    const limits = this.sandbox.limits;
+    if (!limits) return undefined;
+    await entry.group?.remove();
+    const name = `${limits.prefix}.${entry.spec.id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)}`;
+    entry.group = await ResourceGroup.create(limits.host, name, limits.app);
+    return entry.group;
+  }
+
+  private outOfMemory(entry: Supervised): string {
+    const memory = this.sandbox.limits?.app.memoryBytes;
+    return memory && entry.group && entry.group.oomKills() > 0 ? ` (out of memory: the limit is ${formatBytes(memory)}, SCALARIUM_APP_MEMORY)` : '';
+  }
+
   private scheduleRestart(entry: Supervised): void {
     const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
     entry.restartTimer = setTimeout(async () => {
@@ -228,6 +254,9 @@ export class Supervisor {
     entry.stopping = true;
     clearTimeout(entry.restartTimer);
     await this.kill(entry, graceMs);
+    await entry.group?.remove();
+    entry.group = undefined;
+    if (entry.spec.user) await this.sandbox.loopback?.revoke(entry.port, entry.spec.user.uid);
     entry.state = 'stopped';
     this.report(entry);
   }

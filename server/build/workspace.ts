@@ -18,6 +18,7 @@ import { buildUser } from '../sandbox/identities.ts';
 import { ownedDir, ownedFile, platformDir } from '../sandbox/dirs.ts';
 import { removeTree } from '../sandbox/remove.ts';
 import { findApp } from '../db/apps.ts';
+import { ResourceGroup } from '../sandbox/cgroups.ts';
 
 export interface BuildWorkspace {
   buildDir: string;
@@ -62,11 +63,21 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
   const [buildDir, homeDir, tmpDir, envDir] = ['app', 'home', 'tmp', 'env'].map((d) => path.join(work, d)) as [string, string, string, string];
   for (const dir of [buildDir, homeDir, tmpDir, envDir]) await ownedDir(dir, user, 0o700);
   const sandboxed = Boolean(isolation.bwrap);
+  // Every step of the build counts against one group: the build's limits, and its leftovers killed.
+  const { host } = scalarium.cgroups;
+  let group: ResourceGroup | undefined;
+  try {
+    if (host) group = await ResourceGroup.create(host, `build-${app.name}-${buildId}`, scalarium.config.buildLimits);
+  } catch (error) {
+    await removeTree(work, { owner: user, setpriv: isolation.setpriv });
+    throw new Error(`could not set the build's resource limits: ${(error as Error).message}`);
+  }
   return {
     buildDir, cacheDir, envDir, homeDir, tmpDir, buildpacksDir, ...(user ? { user } : {}),
     confine: (argv, readable = [], cwd = buildDir) => confine(isolation, {
       user, writable: [buildDir, cacheDir, homeDir, tmpDir], readable: [envDir, ...readable],
       hidden: [scalarium.config.dataDir, scalarium.config.appsDir], cwd, ephemeral: true,
+      ...(group ? { cgroupProcs: group.procsFiles } : {}),
     }, argv),
     env: (extra = {}) => ({
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -83,7 +94,10 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
     },
     // Whatever the build left running (a daemon started by an install script) dies first: builds
     // of an app run one at a time, so nothing else runs as its build uid now.
-    dispose: () => removeTree(work, { owner: user, setpriv: isolation.setpriv, killOwner: true }),
+    dispose: async () => {
+      await group?.remove();
+      await removeTree(work, { owner: user, setpriv: isolation.setpriv, killOwner: true });
+    },
   };
 }
 

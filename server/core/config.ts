@@ -4,6 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { parseUidRange, type UidRange } from '../sandbox/identities.ts';
 import { parsePortRange, type PortRange } from '../net/port-range.ts';
+import { parseLimits, type ResourceLimits } from '../sandbox/limits.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -32,6 +33,9 @@ export interface ServerConfig {
   maxPushBytes: number;
   /** Server directories under which an app may name a buildpack by path (operators' own buildpacks). */
   buildpackDirs: string[];
+  /** What one app process (SCALARIUM_APP_MEMORY, _CPU, _PIDS) and one build (SCALARIUM_BUILD_…) may take. */
+  appLimits: ResourceLimits;
+  buildLimits: ResourceLimits;
 }
 
 /**
@@ -80,5 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     appPorts: parsePortRange(env.SCALARIUM_APP_PORTS || undefined),
     maxPushBytes: positiveMegabytes(env.SCALARIUM_MAX_PUSH_MB, 1024, 'SCALARIUM_MAX_PUSH_MB'),
     buildpackDirs: (env.SCALARIUM_BUILDPACK_DIRS ?? '').split(':').filter(Boolean).map((d) => path.resolve(d)),
+    appLimits: parseLimits(env, 'SCALARIUM_APP'),
+    buildLimits: parseLimits(env, 'SCALARIUM_BUILD'),
   };
 }

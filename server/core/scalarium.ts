@@ -15,6 +15,7 @@ import type {
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
+import { detectCgroups, type CgroupDetection } from '../sandbox/cgroups.ts';
 
 export function createHooks() {
   return Object.freeze({
@@ -72,6 +73,7 @@ export class Scalarium {
   /** Functions run when the server stops, newest first. */
   private readonly closers: Array<() => Promise<void> | void> = [];
   private detectedIsolation?: Isolation;
+  private detectedCgroups?: CgroupDetection;
   /** What plugins found about this host that an admin should know (the Status page shows them). */
   readonly statusNotes = new Map<string, { ok: boolean; text: string }>();
 
@@ -87,6 +89,12 @@ export class Scalarium {
   get isolation(): Isolation {
     this.detectedIsolation ??= detectIsolation(process.env);
     return this.detectedIsolation;
+  }
+
+  /** Whether builds (and local instances' apps) can be held to their resource limits here. */
+  get cgroups(): CgroupDetection {
+    this.detectedCgroups ??= detectCgroups(this.isolation.mode === 'uid');
+    return this.detectedCgroups;
   }
 
   registerProvider(provider: Provider): void {

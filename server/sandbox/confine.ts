@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { assertIsolated, type Isolation } from './isolation.ts';
+import { joinCommand } from './cgroups.ts';
 
 export interface UnixUser { uid: number; gid: number }
 
@@ -23,6 +24,8 @@ export interface Confinement {
    * with it, so nothing of the tenant outlives it to race the cleanup of its folders.
    */
   ephemeral?: boolean;
+  /** cgroup.procs files of the command's resource group: it joins them before anything runs. */
+  cgroupProcs?: string[];
 }
 
 export interface ConfinedCommand {
@@ -73,6 +76,14 @@ function systemBinds(): string[] {
 }
 
 export function confine(isolation: Isolation, confinement: Confinement, argv: string[]): ConfinedCommand {
+  const command = confineWithoutLimits(isolation, confinement, argv);
+  if (!confinement.cgroupProcs?.length) return command;
+  // Joined as root, outside the sandbox: the tenant's code starts inside its group.
+  const [file, ...args] = joinCommand(confinement.cgroupProcs, [command.file, ...command.args]);
+  return { file: file!, args, cwd: command.cwd };
+}
+
+function confineWithoutLimits(isolation: Isolation, confinement: Confinement, argv: string[]): ConfinedCommand {
   assertIsolated(isolation);
   if (!argv.length) throw new Error('confine: empty command');
   const { user } = confinement;

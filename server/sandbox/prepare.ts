@@ -5,6 +5,7 @@ import { firstUnreachableAncestor, packageBoundary, platformDir } from './dirs.t
 import { BUILTIN_ORDER, BUILTIN_SOURCE_DIR } from '../build/buildpack-runner.ts';
 import { installBuiltinBuildpacks, sweepBuildWorkspaces } from '../build/workspace.ts';
 import { overlapsOnHost } from './identities.ts';
+import { describeLimits } from './limits.ts';
 
 /** Returns the lines to print at start; throws when the configuration cannot isolate anything. */
 export async function prepareIsolation(scalarium: Scalarium): Promise<string[]> {
@@ -37,5 +38,9 @@ export async function prepareIsolation(scalarium: Scalarium): Promise<string[]> 
   const swept = await sweepBuildWorkspaces(scalarium);
   if (swept) lines.push(`removed ${swept} build folder(s) left by an interrupted build`);
   lines.push(`apps and builds work in ${config.appsDir}`);
+  const limits = `each app process: ${describeLimits(config.appLimits)}; each build: ${describeLimits(config.buildLimits)}`;
+  const { cgroups } = scalarium;
+  scalarium.statusNotes.set('Resource limits', { ok: Boolean(cgroups.host), text: `${limits} — ${cgroups.summary}` });
+  lines.push(`resource limits: ${limits} — ${cgroups.summary}`);
   return lines;
 }
