@@ -14,4 +14,7 @@ if (process.getuid?.() === 0) {
 }
 const { register } = await import('tsx/esm/api');
 register();
-await import('../server/main.ts');
+// The composition root: core (server/) gets the built-in plugins from here, never imports them.
+const { main } = await import('../server/main.ts');
+const { builtinPlugins } = await import('../plugins/builtin.ts');
+process.exit(await main(process.argv.slice(2), builtinPlugins()));

@@ -1,5 +1,5 @@
-// scalarium-server: `start` (the default) runs the control plane; `stop-instances` stops the local
-// agents and router of a data directory (they outlive the server on purpose).
+// scalarium-server: `start` (the default) runs the control plane with the plugins the entry point
+// hands in (bin/scalarium-server.js: plugins/builtin.ts); plugins add commands of their own.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,7 +13,7 @@ import { loadSecretBox } from './core/secrets.ts';
 import { rotateKey, sealPlaintextSecrets } from './core/rotate-key.ts';
 import { AgentHub } from './agent/hub.ts';
 import { AGENT_PATH } from './agent/protocol.ts';
-import { Scalarium } from './core/scalarium.ts';
+import { Scalarium, type Plugin } from './core/scalarium.ts';
 import { loadPlugins, PluginLoadError, userPluginSpecifiers } from './core/plugins.ts';
 import { bootstrapAdmin } from './core/bootstrap.ts';
 import { createInvite, isWellFormedToken, newToken } from './db/identity.ts';
@@ -23,14 +23,13 @@ import { failInterruptedDeployments } from './db/deployments.ts';
 import { failUnfinishedBuilds } from './db/builds.ts';
 import { createHttpApp } from './http/app.ts';
 import { PushSessions } from './git/push-sessions.ts';
-import { repoStore, DEFAULT_CLUSTER } from './core/app-service.ts';
+import { repoStore } from './core/app-service.ts';
 import { syncInstances } from './agent/instance-sync.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
 import { ensureCluster, findInstance, listClusters } from './db/instances.ts';
 import { reconcileCluster, stopClusterReconciles } from './core/cluster-service.ts';
 import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
-import { stopAllLocalInstances } from '../plugins/provider-local/index.ts';
 import { prepareIsolation } from './sandbox/prepare.ts';
 
 const CLUSTER_RECONCILE_MS = Number(process.env.SCALARIUM_RECONCILE_INTERVAL ?? 15) * 1000;
@@ -41,7 +40,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, plugins: Plugin[], log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   // Everything the server writes is its own unless it says otherwise (database, slugs, logs, repos).
   process.umask(0o077);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -69,7 +68,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const scalarium = new Scalarium(config, db, hub, owner);
   scalarium.say = log;
   for (const line of await prepareIsolation(scalarium)) log(line);
-  await loadPlugins(scalarium, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
+  await loadPlugins(scalarium, plugins, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
 
   // Leftovers of this server's previous life (kill -9, power loss) are settled before anything new.
   await releaseStale(db, config.serverId, bootId);
@@ -105,9 +104,12 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     })().catch((error: Error) => log(`instance ${peer.instanceId}: ${error.message}`));
   });
 
-  // The local cluster is ready before the server says so; other clusters converge in the background.
-  const cluster = await ensureCluster(db, DEFAULT_CLUSTER, 'local');
-  await scalarium.provider(cluster.provider).ensureInstances(cluster);
+  // The default cluster (provider-local's "local") is ready before the server says so; other
+  // clusters converge in the background.
+  if (scalarium.defaultCluster) {
+    const cluster = await ensureCluster(db, scalarium.defaultCluster.name, scalarium.defaultCluster.provider);
+    await scalarium.provider(cluster.provider).ensureInstances(cluster);
+  }
   const reconcileClusters = async () => {
     for (const other of await listClusters(db)) {
       if (scalarium.providers.has(other.provider)) await reconcileCluster(scalarium, other);
@@ -156,7 +158,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   };
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], plugins: Plugin[]): Promise<number> {
   const command = argv[0] ?? 'start';
   if (command === 'new-token') {
     process.stdout.write(`${newToken()}\n`);
@@ -177,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'start') {
     let running: RunningServer;
     try {
-      running = await startServer(config);
+      running = await startServer(config, plugins);
     } catch (error) {
       if (error instanceof PluginLoadError) process.stderr.write(`scalarium-server: ${error.message}\n`);
       else process.stderr.write(`scalarium-server: could not start: ${(error as Error).stack ?? error}\n`);
@@ -203,22 +205,15 @@ async function main(argv: string[]): Promise<number> {
       await db.destroy();
     }
   }
-  if (command === 'stop-instances') {
-    const ids = await stopAllLocalInstances(config.dataDir);
-    process.stdout.write(`stopped ${ids.length} local instance(s)${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
-    return 0;
-  }
+  const commands = plugins.flatMap((p) => p.commands ?? []);
+  const pluginCommand = commands.find((c) => c.name === command);
+  if (pluginCommand) return pluginCommand.run(config, argv.slice(1));
+  const usage = commands.map((c) => `  ${c.name.padEnd(15)} ${c.summary}\n`).join('');
   process.stdout.write(
-    'usage: scalarium-server [start | stop-instances | rotate-key | new-token]\n\n' +
+    `usage: scalarium-server [start | rotate-key | new-token${commands.map((c) => ` | ${c.name}`).join('')}]\n\n` +
     '  start           run the server (default); env SCALARIUM_DATA_DIR, SCALARIUM_PORT, SCALARIUM_ROUTER_PORT, …\n' +
     '  rotate-key      re-encrypt stored secrets with a new key (stop the server first)\n' +
-    '  stop-instances  stop the local agents, their apps and the router of the data dir\n' +
-    '  new-token       print a new API token, e.g. for SCALARIUM_ADMIN_TOKEN\n',
+    '  new-token       print a new API token, e.g. for SCALARIUM_ADMIN_TOKEN\n' + usage,
   );
   return command === 'help' || command === '--help' ? 0 : 2;
 }
-
-if (process.argv[1] && /scalarium-server(\.js)?$|server\/main\.ts$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
-}
-

@@ -10,6 +10,7 @@ import {
   DescribeAddressesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import { startServer, type RunningServer } from '../../server/main.ts';
+import { builtinPlugins } from '../builtin.ts';
 import { loadConfig } from '../../server/core/config.ts';
 import { createCluster, getClusterSettings, setRoleCounts, type Role } from '../../server/db/clusters.ts';
 import { findCluster, insertInstance, listInstances, updateInstance, type Cluster, type Instance } from '../../server/db/instances.ts';
@@ -126,7 +127,7 @@ test.before(async () => {
   };
   delete env.DATABASE_URL;
   delete env.SCALARIUM_PLUGINS;
-  running = await startServer(loadConfig(env), (line) => lines.push(line));
+  running = await startServer(loadConfig(env), builtinPlugins(), (line) => lines.push(line));
   // Until the core loads this plugin itself.
   if (!running.scalarium.providers.has('ec2')) await ec2ProviderPlugin.apply(running.scalarium);
 });

@@ -194,8 +194,19 @@ export async function stopAllLocalInstances(dataDir: string): Promise<string[]> 
 
 export const localProviderPlugin: Plugin = {
   name: NAME,
+  commands: [{
+    name: 'stop-instances',
+    summary: 'stop the local agents, their apps and the router of the data dir',
+    async run(config) {
+      const ids = await stopAllLocalInstances(config.dataDir);
+      process.stdout.write(`stopped ${ids.length} local instance(s)${ids.length ? `: ${ids.join(', ')}` : ''}\n`);
+      return 0;
+    },
+  }],
   async apply(scalarium) {
     scalarium.registerProvider(createLocalProvider(scalarium));
+    // Apps nobody gives a cluster run here, on this host.
+    scalarium.defaultCluster ??= { name: 'local', provider: 'local' };
     const guard = await closeAppPortsToNetwork(scalarium.config.appPorts, scalarium.config.appUids);
     scalarium.statusNotes.set('App ports', guard);
     scalarium.say(guard.ok ? guard.text : `WARNING: ${guard.text}`);

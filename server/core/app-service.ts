@@ -20,7 +20,6 @@ import { SlugStore } from '../build/slug-store.ts';
 import type { Output } from './types.ts';
 import { listProcesses } from '../db/processes.ts';
 
-export const DEFAULT_CLUSTER = 'local';
 const MAX_CONFIG_VALUE = 32 * 1024;
 const MAX_PROCESSES_PER_TYPE = 100;
 
@@ -36,11 +35,19 @@ export async function requireApp(scalarium: Scalarium, name: string): Promise<Ap
   return app;
 }
 
-export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown, clusterName: unknown = DEFAULT_CLUSTER): Promise<AppRow> {
+/** The cluster an app goes to: the one named, else the server's default. */
+export function clusterForNewApp(scalarium: Scalarium, clusterName: unknown): string {
+  if (clusterName !== undefined && clusterName !== null) return assertName('cluster', clusterName);
+  if (scalarium.defaultCluster) return scalarium.defaultCluster.name;
+  throw new ScalariumError('invalid_body', { reason: 'this server has no default cluster: name one with --cluster (clusters lists them)' });
+}
+
+export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown, clusterName?: unknown): Promise<AppRow> {
   const appName = assertName('app', name);
-  const wanted = assertName('cluster', clusterName ?? DEFAULT_CLUSTER);
+  const wanted = clusterForNewApp(scalarium, clusterName);
   if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
-  const cluster = wanted === DEFAULT_CLUSTER ? await ensureCluster(scalarium.db, DEFAULT_CLUSTER, 'local') : await findCluster(scalarium.db, wanted);
+  const fallback = scalarium.defaultCluster;
+  const cluster = wanted === fallback?.name ? await ensureCluster(scalarium.db, fallback.name, fallback.provider) : await findCluster(scalarium.db, wanted);
   if (!cluster) throw new ScalariumError('cluster_not_found', { cluster: wanted });
   const repos = repoStore(scalarium);
   await repos.create(appName);

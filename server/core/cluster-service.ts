@@ -9,7 +9,6 @@ import { findCluster, listInstances, type Cluster } from '../db/instances.ts';
 import { createCluster, deleteCluster, listRoles, setRoleCounts, type ClusterSettings, type Role } from '../db/clusters.ts';
 import { listApps } from '../db/apps.ts';
 import { deleteGrantsOn } from '../db/grants.ts';
-import { DEFAULT_CLUSTER } from './app-service.ts';
 
 const MAX_INSTANCES_PER_ROLE = 100;
 
@@ -95,7 +94,7 @@ export async function scaleCluster(scalarium: Scalarium, principal: Principal, n
 
 export async function destroyCluster(scalarium: Scalarium, principal: Principal, name: unknown): Promise<void> {
   const cluster = await requireCluster(scalarium, name);
-  if (cluster.name === DEFAULT_CLUSTER) throw new ScalariumError('invalid_body', { reason: 'the local cluster cannot be destroyed' });
+  if (cluster.name === scalarium.defaultCluster?.name) throw new ScalariumError('invalid_body', { reason: `the default cluster ${cluster.name} cannot be destroyed` });
   if ((await listApps(scalarium.db)).some((a) => a.cluster_id === cluster.id)) {
     throw new ScalariumError('invalid_body', { reason: `cluster ${cluster.name} still has apps: destroy or move them first` });
   }

@@ -1,27 +1,13 @@
-// Plugin loading. Built-in features are plugins too; user plugins are named in SCALARIUM_PLUGINS
+// Plugin loading. Built-in features are plugins too, handed in by the entry point (the list is
+// plugins/builtin.ts: core imports no plugin); user plugins are named in SCALARIUM_PLUGINS
 // (comma separated) or <data>/plugins.json ({"plugins": ["./my-plugin.ts", "some-package"]}).
 // A plugin that fails to load stops the server at start-up with a clear message — never mid-deploy.
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin, Scalarium } from './scalarium.ts';
-import { accessPlugin } from '../../plugins/access/index.ts';
-import { buildpacksPlugin } from '../../plugins/buildpacks/index.ts';
-import { procfilePlugin } from '../../plugins/procfile/index.ts';
-import { rolloutPlugin } from '../../plugins/rollout/index.ts';
-import { routingPlugin } from '../../plugins/routing/index.ts';
-import { localProviderPlugin } from '../../plugins/provider-local/index.ts';
-import { createLoggingPlugin } from '../../plugins/logging/index.ts';
-import { timingsPlugin } from '../../plugins/timings/index.ts';
-import { instanceAccessPlugin } from '../../plugins/instance-access/index.ts';
-import { lifecyclePlugin } from '../../plugins/lifecycle/index.ts';
-import { ec2ProviderPlugin } from '../../plugins/provider-ec2/index.ts';
 
 export class PluginLoadError extends Error {}
-
-export function builtinPlugins(): Plugin[] {
-  return [timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin, procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin];
-}
 
 export function userPluginSpecifiers(dataDir: string, fromEnv: string[]): string[] {
   const file = path.join(dataDir, 'plugins.json');
@@ -55,9 +41,14 @@ async function importPlugin(specifier: string): Promise<Plugin> {
   return plugin as Plugin;
 }
 
-export async function loadPlugins(scalarium: Scalarium, specifiers: string[]): Promise<string[]> {
-  const plugins = [...builtinPlugins()];
+export async function importPlugins(specifiers: string[]): Promise<Plugin[]> {
+  const plugins: Plugin[] = [];
   for (const specifier of specifiers) plugins.push(await importPlugin(specifier));
+  return plugins;
+}
+
+export async function loadPlugins(scalarium: Scalarium, builtins: Plugin[], specifiers: string[]): Promise<string[]> {
+  const plugins = [...builtins, ...(await importPlugins(specifiers))];
   const seen = new Set<string>();
   for (const plugin of plugins) {
     if (seen.has(plugin.name)) throw new PluginLoadError(`two plugins are named "${plugin.name}"`);

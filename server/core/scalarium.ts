@@ -61,6 +61,16 @@ export type Hooks = ReturnType<typeof createHooks>;
 export interface Plugin {
   name: string;
   apply(scalarium: Scalarium): void | Promise<void>;
+  /** `scalarium-server <name>` commands of the plugin's own; they run without a started server. */
+  commands?: ServerCommand[];
+}
+
+export interface ServerCommand {
+  name: string;
+  /** One line for the usage text. */
+  summary: string;
+  /** Returns the exit code. */
+  run(config: ServerConfig, args: string[]): Promise<number>;
 }
 
 export class Scalarium {
@@ -76,6 +86,11 @@ export class Scalarium {
   private detectedCgroups?: CgroupDetection;
   /** What plugins found about this host that an admin should know (the Status page shows them). */
   readonly statusNotes = new Map<string, { ok: boolean; text: string }>();
+  /**
+   * Where apps go when nobody names a cluster, made at start; a provider plugin names it
+   * (provider-local: "local"). Without one, every app names its cluster.
+   */
+  defaultCluster?: { name: string; provider: string };
 
   constructor(
     readonly config: ServerConfig,

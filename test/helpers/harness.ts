@@ -6,11 +6,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../../server/main.ts';
+import { builtinPlugins } from '../../plugins/builtin.ts';
 import { loadConfig } from '../../server/core/config.ts';
 import type { Scalarium } from '../../server/core/scalarium.ts';
 import { openDatabase } from '../../server/db/knex.ts';
 import { ensureCluster } from '../../server/db/instances.ts';
-import { DEFAULT_CLUSTER, requireApp } from '../../server/core/app-service.ts';
+import { requireApp } from '../../server/core/app-service.ts';
 import { runChange } from '../../server/deploy/orchestrator.ts';
 import { getConfig } from '../../server/db/apps.ts';
 import { newToken, principalForToken } from '../../server/db/identity.ts';
@@ -63,13 +64,13 @@ export async function createTestScalarium(options: TestScalariumOptions = {}): P
     // beforehand as a null cluster, it is found and kept: the default cluster's instances are fakes.
     fs.mkdirSync(dirs.dataDir, { mode: 0o700 });
     const db = await openDatabase(dirs.dataDir, '');
-    await ensureCluster(db, DEFAULT_CLUSTER, PROVIDER).finally(() => db.destroy());
+    await ensureCluster(db, 'local', PROVIDER).finally(() => db.destroy());
 
     const env: NodeJS.ProcessEnv = {
       ...options.env, ...dirs.env, SCALARIUM_HOST: '127.0.0.1', SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0',
       SCALARIUM_ADMIN_TOKEN: token, SCALARIUM_SERVER_ID: `harness-${crypto.randomBytes(3).toString('hex')}`, SCALARIUM_PLUGINS: NULL_PLUGIN,
     };
-    running = await startServer(loadConfig(env), (line) => void lines.push(line));
+    running = await startServer(loadConfig(env), builtinPlugins(), (line) => void lines.push(line));
   } catch (error) {
     dirs.remove();
     throw new Error(`the test server did not start: ${(error as Error).message}\n${lines.join('\n')}`, { cause: error });

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startServer, type RunningServer } from '../../server/main.ts';
+import { builtinPlugins } from '../../plugins/builtin.ts';
 import { loadConfig } from '../../server/core/config.ts';
 import { declaredRoutes } from '../../server/http/api/route-table.ts';
 import { createToken, findUserByName } from '../../server/db/identity.ts';
@@ -262,7 +263,7 @@ test.before(async () => {
   delete env.SCALARIUM_PLUGINS;
   delete env.SCALARIUM_SECRET_KEY;
   try {
-    running = await startServer(loadConfig(env), () => {});
+    running = await startServer(loadConfig(env), builtinPlugins(), () => {});
     url = running.url;
 
     await createCluster('own-cluster');

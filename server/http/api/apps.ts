@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { declare, appResource, serverResource } from './route-table.ts';
 import { listApps } from '../../db/apps.ts';
-import { createApp, destroyApp, requireApp, DEFAULT_CLUSTER } from '../../core/app-service.ts';
+import { clusterForNewApp, createApp, destroyApp, requireApp } from '../../core/app-service.ts';
 import { appJson, processesJson } from './present.ts';
 import { readJson } from '../json-body.ts';
 import { listProcesses } from '../../db/processes.ts';
@@ -24,7 +24,7 @@ export function appRoutes(scalarium: Scalarium, router: Router): void {
     async resource(ctx) {
       const body = (await readJson(ctx)) as { name?: unknown; cluster?: unknown };
       ctx.state.body = body;
-      return { kind: 'cluster', name: typeof body.cluster === 'string' ? body.cluster : DEFAULT_CLUSTER };
+      return { kind: 'cluster', name: clusterForNewApp(scalarium, body.cluster) };
     },
     async handler(ctx, principal) {
       const body = ctx.state.body as { name?: unknown; cluster?: unknown };

@@ -3,7 +3,6 @@ import type { Scalarium } from '../../core/scalarium.ts';
 import { declare, serverResource } from './route-table.ts';
 import { routerPort } from './present.ts';
 import { findCluster } from '../../db/instances.ts';
-import { DEFAULT_CLUSTER } from '../../core/app-service.ts';
 import { VERSION } from '../../core/version.ts';
 
 export function statusRoutes(scalarium: Scalarium, router: Router): void {
@@ -12,7 +11,7 @@ export function statusRoutes(scalarium: Scalarium, router: Router): void {
     async handler(ctx) {
       ctx.body = {
         version: VERSION, serverId: scalarium.config.serverId, domain: scalarium.config.domain,
-        routerPort: await routerPort(scalarium, (await findCluster(scalarium.db, DEFAULT_CLUSTER))?.id), gitUrlBase: scalarium.baseUrl,
+        routerPort: await routerPort(scalarium, scalarium.defaultCluster && (await findCluster(scalarium.db, scalarium.defaultCluster.name))?.id), gitUrlBase: scalarium.baseUrl,
         instances: scalarium.hub.connectedPeers().map((p) => ({ id: p.instanceId, kind: p.kind })),
         notes: [...scalarium.statusNotes].map(([topic, note]) => ({ topic, ...note })),
         isolation: { mode: scalarium.isolation.mode, summary: scalarium.isolation.summary, ...(scalarium.isolation.warning ? { warning: scalarium.isolation.warning } : {}) },

@@ -6,7 +6,6 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { ScalariumError } from '../../core/errors.ts';
-import { DEFAULT_CLUSTER } from '../../core/app-service.ts';
 import { createClusterFor, destroyCluster, requireCluster, scaleCluster } from '../../core/cluster-service.ts';
 import { listEventRuns } from '../../db/clusters.ts';
 import { listClusters } from '../../db/instances.ts';
@@ -100,7 +99,7 @@ async function renderClusterPage(scalarium: Scalarium, ctx: Koa.Context, session
   const json = await clusterJson(scalarium, cluster);
   const can = {
     scale: await mayOnCluster(scalarium, session.principal, 'scale', cluster.name),
-    destroy: cluster.name !== DEFAULT_CLUSTER && (await mayOnCluster(scalarium, session.principal, 'admin', cluster.name)),
+    destroy: cluster.name !== scalarium.defaultCluster?.name && (await mayOnCluster(scalarium, session.principal, 'admin', cluster.name)),
   };
   const events = (await listEventRuns(scalarium.db, cluster.id, EVENT_RUNS_SHOWN)).map((run) => ({
     ...run, duration: duration(run.durationMs), hasOutput: Boolean(run.output && run.output.trim()),
@@ -113,7 +112,7 @@ async function renderClusterPage(scalarium: Scalarium, ctx: Koa.Context, session
     states: stateSummary(json.instances),
     events,
     eventsShown: EVENT_RUNS_SHOWN,
-    isDefault: cluster.name === DEFAULT_CLUSTER,
+    isDefault: cluster.name === scalarium.defaultCluster?.name,
     can,
     roleForm: { role: '', count: '1' },
     ...messages,

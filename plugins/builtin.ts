@@ -1,0 +1,22 @@
+// The composition root of the built-in features: which plugins a stock server loads, in order.
+// Core (server/) never imports a plugin; the entry points (bin/scalarium-server.js, the test
+// harness) hand this list to it. Deleting a plugin folder means deleting its line here.
+import type { Plugin } from '../server/core/scalarium.ts';
+import { accessPlugin } from './access/index.ts';
+import { buildpacksPlugin } from './buildpacks/index.ts';
+import { procfilePlugin } from './procfile/index.ts';
+import { rolloutPlugin } from './rollout/index.ts';
+import { routingPlugin } from './routing/index.ts';
+import { localProviderPlugin } from './provider-local/index.ts';
+import { createLoggingPlugin } from './logging/index.ts';
+import { timingsPlugin } from './timings/index.ts';
+import { instanceAccessPlugin } from './instance-access/index.ts';
+import { lifecyclePlugin } from './lifecycle/index.ts';
+import { ec2ProviderPlugin } from './provider-ec2/index.ts';
+
+export function builtinPlugins(): Plugin[] {
+  return [
+    timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin,
+    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin,
+  ];
+}
