@@ -89,7 +89,13 @@ test('an app process is held to SCALARIUM_APP_PIDS and SCALARIUM_APP_MEMORY, is 
   // The Procfile line runs under sh, which reports its killed child as 137.
   t.regex(logs, /process exited with (code 137|signal SIGKILL) \(out of memory: the limit is 160 MiB, SCALARIUM_APP_MEMORY\)/);
   await waitForBody(server.routerPort, 'greedy.localhost', 'greedy on');
-  const [again] = (await server.api('GET', '/api/apps/greedy/ps')).body as Array<{ startedAt: string; restarts: number }>;
+  // The restarted process serves on the same port before the agent's report of it reaches the database.
+  let again: { startedAt: string; restarts: number } | undefined;
+  for (let i = 0; i < 100; i++) {
+    [again] = (await server.api('GET', '/api/apps/greedy/ps')).body as Array<{ startedAt: string; restarts: number }>;
+    if (again && again.startedAt !== first.startedAt) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   t.not(again!.startedAt, first.startedAt);
   t.true(again!.restarts >= 1);
 
