@@ -18,7 +18,7 @@ import { buildUser } from '../sandbox/identities.ts';
 import { ownedDir, ownedFile, platformDir } from '../sandbox/dirs.ts';
 import { removeTree } from '../sandbox/remove.ts';
 import { findApp } from '../db/apps.ts';
-import { ResourceGroup } from '../sandbox/cgroups.ts';
+import { ResourceGroup, sweepGroups } from '../sandbox/cgroups.ts';
 
 export interface BuildWorkspace {
   buildDir: string;
@@ -67,7 +67,7 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
   const { host } = scalarium.cgroups;
   let group: ResourceGroup | undefined;
   try {
-    if (host) group = await ResourceGroup.create(host, `build-${app.name}-${buildId}`, scalarium.config.buildLimits);
+    if (host) group = await ResourceGroup.create(host, `${buildGroupPrefix(scalarium)}.${app.name}-${buildId}`, scalarium.config.buildLimits);
   } catch (error) {
     await removeTree(work, { owner: user, setpriv: isolation.setpriv });
     throw new Error(`could not set the build's resource limits: ${(error as Error).message}`);
@@ -108,8 +108,18 @@ async function buildUidOf(scalarium: Scalarium, app: string | AppRow): Promise<U
   return row ? buildUser(scalarium.config.appUids, row.uid_index) : undefined;
 }
 
-/** Build folders a crash left behind hold config vars in plaintext: they go at start. */
+/**
+ * The name prefix of this server's build groups. Build ids count per database, so two servers on one
+ * host (two data dirs; tests run many) would otherwise create, and remove, each other's groups.
+ */
+function buildGroupPrefix(scalarium: Scalarium): string {
+  return `b${crypto.createHash('sha256').update(path.resolve(scalarium.config.dataDir)).digest('hex').slice(0, 12)}`;
+}
+
+/** Build folders a crash left behind hold config vars in plaintext: they go at start (and the build's processes with its group). */
 export async function sweepBuildWorkspaces(scalarium: Scalarium): Promise<number> {
+  const { host } = scalarium.cgroups;
+  if (host) await sweepGroups(host, buildGroupPrefix(scalarium));
   let swept = 0;
   for (const app of await fsp.readdir(buildsRoot(scalarium)).catch(() => [] as string[])) {
     const owner = await buildUidOf(scalarium, app);
