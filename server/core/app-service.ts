@@ -1,5 +1,6 @@
 // What people do to apps, shared by the REST API and the admin UI: every mutation validates its
 // input, takes the app lock, writes an audit row, and leaves nothing half-done on failure.
+import fsp from 'node:fs/promises';
 import type { Scalarium } from './scalarium.ts';
 import { ScalariumError } from './errors.ts';
 import { assertName, describeValue, isValidConfigKey, isValidName } from './names.ts';
@@ -79,10 +80,17 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
   });
 }
 
+/** A slug no release uses may belong to a build under way (its release not recorded yet): keep those. */
+const SLUG_GRACE_MS = 60 * 60 * 1000;
+
 async function removeUnusedSlugs(scalarium: Scalarium): Promise<void> {
   const store = new SlugStore(dataPaths(scalarium).slugs);
   const used = await slugsInUse(scalarium.db);
-  for (const sha of await store.list()) if (!used.has(sha)) await store.remove(sha);
+  for (const sha of await store.list()) {
+    if (used.has(sha)) continue;
+    const made = await fsp.stat(store.pathOf(sha)).then((s) => s.mtimeMs, () => 0);
+    if (Date.now() - made > SLUG_GRACE_MS) await store.remove(sha);
+  }
 }
 
 export function validateConfigChange(change: unknown): Record<string, string | null> {
