@@ -88,24 +88,35 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     if (stopping.signal.aborted) throw new Stopping(`cluster ${cluster.name}: the server is stopping`);
   }
 
+  // Boots waiting for their agent (or router), woken by the instanceConnected hook: by then the
+  // instance's row says it is connected and where from.
+  const waiting = new Map<string, Set<() => void>>();
+  scalarium.hooks.instanceConnected.tapPromise('provider-ec2', async ({ instance }) => {
+    for (const wake of waiting.get(instance.id) ?? []) wake();
+  });
+
   /** Resolves with the instance's peer once its agent (or router) has connected. */
   function waitForAgent(id: string, timeoutMs: number): Promise<Peer> {
     const existing = hub.peer(id);
     if (existing) return Promise.resolve(existing);
     if (stopping.signal.aborted) return Promise.reject(new Stopping('the server is stopping'));
     return new Promise((resolve, reject) => {
+      const wakers = waiting.get(id) ?? new Set<() => void>();
+      waiting.set(id, wakers);
       const done = (settle: () => void) => {
         clearTimeout(timer);
-        hub.off('connected', onConnected);
+        wakers.delete(onConnected);
+        if (!wakers.size) waiting.delete(id);
         stopping.signal.removeEventListener('abort', onStop);
         settle();
       };
-      const onConnected = (peer: Peer) => {
-        if (peer.instanceId === id) done(() => resolve(peer));
+      const onConnected = () => {
+        const peer = hub.peer(id);
+        if (peer) done(() => resolve(peer));
       };
       const onStop = () => done(() => reject(new Stopping('the server is stopping')));
       const timer = setTimeout(() => done(() => reject(new BootFailure('timeout'))), timeoutMs);
-      hub.on('connected', onConnected);
+      wakers.add(onConnected);
       stopping.signal.addEventListener('abort', onStop);
     });
   }
