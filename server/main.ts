@@ -117,12 +117,22 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
     }
   };
   void reconcileClusters();
-  // Desired against actual, again and again: dead agents are restarted, lost instances replaced.
-  const loop = setInterval(() => void reconcileClusters().catch(() => {}), CLUSTER_RECONCILE_MS);
+  // Desired against actual, again and again: dead agents are restarted, lost instances replaced, and
+  // apps converge whose reconcile was skipped (it found the app busy, or its instance not back yet).
+  let stopping = false;
+  let pass: Promise<void> | undefined;
+  const loop = setInterval(() => {
+    pass ??= (async () => {
+      await reconcileClusters().catch(() => {});
+      if (!stopping) await reconcileAll(scalarium);
+    })().finally(() => (pass = undefined));
+  }, CLUSTER_RECONCILE_MS);
   loop.unref();
   scalarium.onClose(async () => {
+    stopping = true;
     clearInterval(loop);
     await stopClusterReconciles(scalarium);
+    await pass;
   });
   const router = hub.connectedPeers('router')[0];
   log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
