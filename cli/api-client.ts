@@ -95,6 +95,10 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PUT', path, { body });
+  }
+
   patch<T>(path: string, body: unknown): Promise<T> {
     return this.json<T>('PATCH', path, { body });
   }

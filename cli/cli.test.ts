@@ -491,40 +491,44 @@ const LOG_LINES = '2026-11-28T10:00:00.000Z app[web.1]: listening on 5001\n2026-
 async function shopWithLogs(t: Parameters<typeof loggedIn>[0]) {
   const api = await loggedIn(t);
   await shopAndBlog(api.server);
+  // What the platform logged about shop's deploys (plugins/logging/platform-events.ts) comes first.
+  const earlier = (await api.server.api('GET', '/api/apps/shop/logs')).body as string;
   const agent = api.server.cloud.instance('local-app-1');
   agent.log('shop', 'web.1', 'listening on 5001', '2026-11-28T10:00:00.000Z');
   agent.log('shop', 'web.2', 'listening on 5002', '2026-11-28T10:00:01.000Z');
-  await until('the log lines to be kept', async () => (await api.server.api('GET', '/api/apps/shop/logs')).body === LOG_LINES);
-  return { api, agent };
+  const all = earlier + LOG_LINES;
+  await until('the log lines to be kept', async () => (await api.server.api('GET', '/api/apps/shop/logs')).body === all);
+  return { api, agent, all };
 }
 
 test('logs prints the last lines', async (t) => {
-  const { api } = await shopWithLogs(t);
+  const { api, all } = await shopWithLogs(t);
   const result = await cli(['logs', '-n', '1', '-a', 'shop'], { env: api.env, cwd: api.cwd });
   t.deepEqual(result, { code: 0, stdout: '2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n', stderr: '' });
-  t.is((await cli(['logs', '-a', 'shop'], { env: api.env, cwd: api.cwd })).stdout, LOG_LINES);
+  t.is((await cli(['logs', '-a', 'shop'], { env: api.env, cwd: api.cwd })).stdout, all);
+  t.regex(all, /scalarium: release v\d+ \(.*, by admin\) is live\n/, 'the platform says what went live');
 });
 
 test('logs --tail streams chunks as they arrive and ends cleanly when interrupted', async (t) => {
-  const { api, agent } = await shopWithLogs(t);
+  const { api, agent, all } = await shopWithLogs(t);
   const controller = new AbortController();
   let followed = false;
   const result = await cli(['logs', '--tail', '-a', 'shop'], {
     env: api.env,
     cwd: api.cwd,
     signal: controller.signal,
-    onStdout: (all) => {
+    onStdout: (written) => {
       // once the past lines are in, the stream is open: a new line is printed...
-      if (all === LOG_LINES && !followed) {
+      if (written === all && !followed) {
         followed = true;
         agent.log('shop', 'web.1', 'GET / 200', '2026-11-28T10:00:02.000Z');
       }
       // ...and when it has arrived, abort as Ctrl-C does
-      if (all.includes('GET / 200')) controller.abort();
+      if (written.includes('GET / 200')) controller.abort();
     },
   });
   t.is(result.code, 0, result.stderr);
-  t.is(result.stdout, `${LOG_LINES}2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n`);
+  t.is(result.stdout, `${all}2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n`);
   t.is(result.stderr, '');
 });
 

@@ -26,6 +26,7 @@ import { commands as releasesCommands } from './commands/releases.ts';
 import { commands as deployCommands } from './commands/deploy.ts';
 import { commands as tokensCommands } from './commands/tokens.ts';
 import { commands as usersCommands } from './commands/users.ts';
+import { pluginCommandGroups } from '../plugins/builtin-cli.ts';
 import { CliError, UsageError } from './errors.ts';
 
 export type { CliIO, Command } from './command.ts';
@@ -73,6 +74,7 @@ export const groups: readonly { title: string; commands: readonly Command[] }[] 
   { title: 'API tokens', commands: tokensCommands },
   { title: 'SSH keys', commands: keysCommands },
   { title: 'Audit log (admin)', commands: auditCommands },
+  ...pluginCommandGroups,
   { title: 'This CLI', commands: [helpCommand, versionCommand] },
 ];
 

@@ -13,10 +13,11 @@ import { timingsPlugin } from './timings/index.ts';
 import { instanceAccessPlugin } from './instance-access/index.ts';
 import { lifecyclePlugin } from './lifecycle/index.ts';
 import { ec2ProviderPlugin } from './provider-ec2/index.ts';
+import { deployLockPlugin } from './deploy-lock/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
     timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin,
-    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin,
+    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin,
   ];
 }

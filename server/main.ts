@@ -23,7 +23,7 @@ import { failInterruptedDeployments } from './db/deployments.ts';
 import { failUnfinishedBuilds } from './db/builds.ts';
 import { createHttpApp } from './http/app.ts';
 import { PushSessions } from './git/push-sessions.ts';
-import { repoStore } from './core/app-service.ts';
+import { repoStore } from './core/paths.ts';
 import { syncInstances } from './agent/instance-sync.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
 import { ensureCluster, findInstance, listClusters } from './db/instances.ts';

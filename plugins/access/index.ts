@@ -1,6 +1,8 @@
 // Access & rights: authentication (API tokens — Bearer, or the password of git's Basic auth — and UI
-// sessions), authorisation by role per app and cluster, and the API to manage users, grants,
-// tokens, SSH keys and to read the audit log.
+// sessions), authorisation by role per app and cluster, the API to manage users, grants, tokens and
+// SSH keys and to read the audit log, and the UI pages for the same (log-in, invite, users, account,
+// audit; templates in ./templates).
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from '../../server/core/scalarium.ts';
 import { findSession, principalForToken } from '../../server/db/identity.ts';
 import { decide } from './policy.ts';
@@ -9,6 +11,11 @@ import { grantRoutes } from './routes/grants.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { loginRoutes } from './ui/login.ts';
+import { inviteRoutes } from './ui/invite.ts';
+import { usersPageRoutes } from './ui/users-page.ts';
+import { auditPageRoutes } from './ui/audit-page.ts';
+import { accountPageRoutes } from './ui/account-page.ts';
 
 const NAME = 'access';
 
@@ -27,6 +34,17 @@ export const accessPlugin: Plugin = {
     scalarium.hooks.routes.tap(NAME, (router) => {
       for (const add of [userRoutes, grantRoutes, tokenRoutes, keyRoutes, auditRoutes]) add(scalarium, router);
     });
+
+    scalarium.templates.add(NAME, fileURLToPath(new URL('./templates/', import.meta.url)));
+    scalarium.hooks.pages.tap(NAME, (router) => {
+      for (const add of [loginRoutes, inviteRoutes, usersPageRoutes, auditPageRoutes, accountPageRoutes]) add(scalarium, router);
+    });
+    // Users and Audit only for admins (the pages check again); everyone has an account page.
+    scalarium.hooks.nav.tap(NAME, (items, viewer) => [
+      ...items,
+      ...(viewer.admin ? [{ href: '/users', label: 'Users' }, { href: '/audit', label: 'Audit' }] : []),
+      { href: '/account', label: 'Account' },
+    ]);
   },
 };
 

@@ -4,7 +4,7 @@ import type { Scalarium } from '../../server/core/scalarium.ts';
 import { ScalariumError } from '../../server/core/errors.ts';
 import { assertName, describeValue } from '../../server/core/names.ts';
 import { audit } from '../../server/core/audit.ts';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from '../../server/core/passwords.ts';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import {
   consumeInvite, countEnabledAdmins, createInvite, createToken, createUser, deleteToken, deleteUser, findInvite, findToken,
   findUserByName, findUserWithPassword, setDisabled, setPassword, ROLES, type Principal, type Role, type Scope, type User,
@@ -13,7 +13,7 @@ import { deleteGrant, upsertGrant } from '../../server/db/grants.ts';
 import { addKey, deleteKey, listKeys, parsePublicKey } from '../../server/db/ssh-keys.ts';
 import { findApp } from '../../server/db/apps.ts';
 import { findCluster, listClusters } from '../../server/db/instances.ts';
-import { loginFailuresSince, recordLoginFailure } from '../../server/db/login-failures.ts';
+import { loginFailuresSince, recordLoginFailure } from './db/login-failures.ts';
 import { configureCluster } from '../../server/core/configure.ts';
 import { decide } from './policy.ts';
 

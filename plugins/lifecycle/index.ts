@@ -1,8 +1,9 @@
-// The agent side of the lifecycle events: configure reaches every online instance of the cluster
-// (with the new cluster JSON), deploy and undeploy reach the instances that run the app. Each run
-// is recorded per instance (GET /api/clusters/:cluster/events, `scalarium events`).
+// The agent side of the five lifecycle events: setup and shutdown reach the instance that came or
+// goes, configure every online instance of the cluster (with the new cluster JSON), deploy and
+// undeploy the instances that run the app. Each run is recorded per instance
+// (GET /api/clusters/:cluster/events, `scalarium events`).
 import type { Plugin } from '../../server/core/scalarium.ts';
-import { runAgentEvent } from '../../server/core/lifecycle.ts';
+import { runAgentEvent } from './agent-event.ts';
 import { findClusterById, listInstances } from '../../server/db/instances.ts';
 import { listProcesses } from '../../server/db/processes.ts';
 import type { AppRow } from '../../server/db/apps.ts';
@@ -18,6 +19,8 @@ async function hostsOf(scalarium: Scalarium, app: AppRow) {
 export const lifecyclePlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
+    scalarium.hooks.setup.tapPromise(NAME, ({ cluster, instances }) => runAgentEvent(scalarium, cluster, 'setup', instances));
+    scalarium.hooks.shutdown.tapPromise(NAME, ({ cluster, instances }) => runAgentEvent(scalarium, cluster, 'shutdown', instances));
     scalarium.hooks.configure.tapPromise(NAME, async ({ cluster, instances }) => {
       // Recorded per instance; a failing app hook never fails the membership change itself.
       await runAgentEvent(scalarium, cluster, 'configure', instances);

@@ -1,5 +1,5 @@
-// App logs: every line an app's processes print (and what Scalarium says about the app) is appended
-// to <data>/logs/<app>.log and fanned out to live tails (`scalarium logs --tail`).
+// App logs: every line an app's processes print (and what Scalarium says about the app: who changed
+// what, each deployment's outcome) is appended to <data>/logs/<app>.log and fanned out to live tails (`scalarium logs --tail`).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import type { LogLine } from '../../server/core/types.ts';
 import { declare, appResource } from '../../server/http/api/route-table.ts';
 import { requireApp } from '../../server/core/app-service.ts';
 import { isValidName } from '../../server/core/names.ts';
+import { tapPlatformEvents } from './platform-events.ts';
 
 const NAME = 'logging';
 const MAX_LINES = 1500;
@@ -81,6 +82,7 @@ export function createLoggingPlugin(): Plugin {
       const logs = new AppLogs(path.join(scalarium.config.dataDir, 'logs'));
       scalarium.onClose(() => logs.close());
       scalarium.hooks.log.tap(NAME, (line) => logs.append(line));
+      tapPlatformEvents(scalarium, NAME, (line) => logs.append(line));
       scalarium.hooks.routes.tap(NAME, (router) => {
         declare(scalarium, router, {
           method: 'get', path: '/api/apps/:app/logs', action: 'logs', resource: appResource,

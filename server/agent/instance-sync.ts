@@ -40,10 +40,6 @@ export function syncInstances(scalarium: Scalarium, onAgentReconciled: (peer: Pe
     applyReport(scalarium, peer, report).catch(() => {});
   });
 
-  hub.on('heartbeat', (peer, beat) => {
-    scalarium.hooks.heartbeat.call({ instanceId: peer.instanceId, at: beat.at, load: beat.load, freeMem: beat.freeMem });
-  });
-
   const apps = new InstanceApps(scalarium);
   hub.on('log', (peer, message) => {
     if (typeof message.app !== 'string' || typeof message.line !== 'string' || typeof message.source !== 'string') return;

@@ -15,8 +15,7 @@ import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
 import { defaultFormation, deployRelease } from './pipeline.ts';
 import { runChangeLocked } from '../deploy/orchestrator.ts';
-import { dataPaths } from './paths.ts';
-import { RepoStore } from '../git/repos.ts';
+import { dataPaths, repoStore } from './paths.ts';
 import { SlugStore } from '../build/slug-store.ts';
 import type { Output } from './types.ts';
 import { listProcesses } from '../db/processes.ts';
@@ -25,10 +24,6 @@ const MAX_CONFIG_VALUE = 32 * 1024;
 const MAX_PROCESSES_PER_TYPE = 100;
 
 const silent: Output = { line: () => {} };
-
-export function repoStore(scalarium: Scalarium): RepoStore {
-  return new RepoStore(dataPaths(scalarium).repos);
-}
 
 export async function requireApp(scalarium: Scalarium, name: string): Promise<AppRow> {
   const app = isValidName(name) ? await findApp(scalarium.db, name) : undefined;

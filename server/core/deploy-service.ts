@@ -10,17 +10,18 @@ import { Readable, Transform } from 'node:stream';
 import type { Scalarium } from './scalarium.ts';
 import type { Principal } from '../db/identity.ts';
 import type { Release } from '../db/releases.ts';
+import type { AppRow } from '../db/apps.ts';
 import type { Output } from './types.ts';
 import { ScalariumError } from './errors.ts';
 import type { BuildSource } from './pipeline.ts';
 import { runChange } from '../deploy/orchestrator.ts';
-import { repoStore, requireApp, rollback } from './app-service.ts';
+import { requireApp, rollback } from './app-service.ts';
 import { extractCommit } from '../build/source.ts';
 import type { BuildWorkspace } from '../build/workspace.ts';
 import { extractArchive } from '../archive/extract.ts';
 import { downloadTo } from '../net/outbound.ts';
 import { outboundPolicy } from './outbound-policy.ts';
-import { dataPaths } from './paths.ts';
+import { dataPaths, repoStore } from './paths.ts';
 import { audit } from './audit.ts';
 
 export const MAX_ARCHIVE_BYTES = 512 * 1024 * 1024;
@@ -93,6 +94,15 @@ async function download(scalarium: Scalarium, url: string, file: string): Promis
 
 const REF = /^(?:[0-9a-f]{7,40}|main|master)$/;
 
+/** The receive hook's veto applies to new code from the API and UI as it does to a push. */
+async function refuseIfVetoed(scalarium: Scalarium, app: AppRow, principal: Principal, commit: string | null): Promise<void> {
+  const current = await repoStore(scalarium).resolveCommit(app.name, 'main');
+  const veto = await scalarium.hooks.receive.promise({ app, principal, via: 'api', ref: 'refs/heads/main', oldSha: current ?? '0'.repeat(40), newSha: commit });
+  if (!veto) return;
+  await audit(scalarium, principal, 'app.deploy', app.name, { outcome: 'denied', detail: { reason: veto } });
+  throw new ScalariumError('deploy_refused', { reason: veto });
+}
+
 export async function deployApp(scalarium: Scalarium, principal: Principal, name: string, request: DeployRequest, output: Output = silent): Promise<Release> {
   const app = await requireApp(scalarium, name);
   if (request.kind === 'release') return rollback(scalarium, principal, app.name, request.version, output);
@@ -106,9 +116,11 @@ export async function deployApp(scalarium: Scalarium, principal: Principal, name
     if (!REF.test(ref)) throw new ScalariumError('invalid_body', { reason: 'commit must be a commit id (7-40 hex characters), main or master' });
     const commit = await repos.resolveCommit(app.name, ref);
     if (!commit) throw new ScalariumError('invalid_body', { reason: `the repository has no commit ${ref}; push first` });
+    await refuseIfVetoed(scalarium, app, principal, commit);
     source = { id: commit, checkout: (ws) => extractCommit(repos.pathOf(app.name), commit, ws.buildDir, {}, (argv) => ws.confine(argv)) };
     moveBranchTo = commit;
   } else {
+    await refuseIfVetoed(scalarium, app, principal, null);
     const { url } = request.kind === 'archive' ? request : { url: '' };
     const archive = await archiveSource(scalarium, request.kind === 'archive' ? (file) => download(scalarium, url, file) : (file) => saveLimited(request.body, file));
     source = archive.source;

@@ -61,6 +61,10 @@ export const catalogue = {
     message: (p) => `App ${p.app} is busy: ${p.holder ?? 'another operation'} is in progress.`,
     hint: () => 'Wait for it to finish and try again.',
   },
+  deploy_refused: {
+    status: 409,
+    message: (p) => `Deploy refused: ${p.reason}`,
+  },
   no_release: {
     status: 409,
     message: (p) => `App ${p.app} has no release yet.`,

@@ -1,44 +1,12 @@
-// The five lifecycle events, run in two places: server-side plugins tap the hook of the same name,
-// and each instance's agent performs the event and runs the apps' own `.scalarium/hooks/<event>`.
-// Every run is recorded per instance (output, duration, result) and shown by `scalarium events`.
+// When an instance's setup and shutdown events happen, and the states around them (setup → online,
+// draining → stopped). What each event does is the plugins' (the agents' side: plugins/lifecycle).
 import type { Scalarium } from './scalarium.ts';
-import type { Cluster, Instance } from '../db/instances.ts';
+import type { Instance } from '../db/instances.ts';
 import { findClusterById, findInstance, listInstances, updateInstance } from '../db/instances.ts';
-import { finishEventRun, startEventRun } from '../db/clusters.ts';
-import type { LifecycleEventName } from '../agent/protocol.ts';
-import type { HookResult } from '../agent/app-hooks.ts';
-import { clusterDocument } from './cluster-json.ts';
 import { configureCluster } from './configure.ts';
 import { listApps } from '../db/apps.ts';
 import { reconcileApp } from './reconciler.ts';
 import { listProcesses } from '../db/processes.ts';
-
-const AGENT_EVENT_TIMEOUT_MS = 180_000;
-
-/** Sends one event to the given instances' agents and records a run per instance. */
-export async function runAgentEvent(
-  scalarium: Scalarium, cluster: Cluster, event: LifecycleEventName, instances: Instance[], options: { apps?: string[] } = {},
-): Promise<void> {
-  const document = await clusterDocument(scalarium, cluster);
-  await Promise.all(instances.filter((i) => scalarium.hub.peer(i.id)?.kind === 'agent').map(async (instance) => {
-    const runId = await startEventRun(scalarium.db, { clusterId: cluster.id, instanceId: instance.id, event, app: options.apps?.join(',') });
-    const started = performance.now();
-    try {
-      const result = await scalarium.hub.request<{ hooks?: HookResult[] }>(instance.id, {
-        op: 'event', event, payload: { cluster: document, ...(options.apps ? { apps: options.apps } : {}) },
-      }, AGENT_EVENT_TIMEOUT_MS);
-      const hooks = result?.hooks ?? [];
-      const failed = hooks.filter((h) => !h.ok);
-      const output = hooks.filter((h) => h.ran).map((h) => `[${h.app}] ${h.output}`).join('\n');
-      await finishEventRun(scalarium.db, runId, {
-        status: failed.length ? 'failed' : 'succeeded', output, durationMs: Math.round(performance.now() - started),
-        ...(failed.length ? { reason: `hook failed for ${failed.map((h) => h.app).join(', ')}` } : {}),
-      });
-    } catch (error) {
-      await finishEventRun(scalarium.db, runId, { status: 'failed', durationMs: Math.round(performance.now() - started), reason: (error as Error).message });
-    }
-  }));
-}
 
 /** Waits until the instance is online (set up), or fails after the timeout with its state. */
 export async function waitUntilOnline(scalarium: Scalarium, id: string, timeoutMs: number): Promise<void> {
@@ -59,7 +27,6 @@ export async function setupInstance(scalarium: Scalarium, instance: Instance): P
   if (!cluster) return;
   await updateInstance(scalarium.db, instance.id, { state: 'setup' });
   await scalarium.hooks.setup.promise({ cluster, instances: [instance], reason: `instance ${instance.id} connected` });
-  await runAgentEvent(scalarium, cluster, 'setup', [instance]);
   await updateInstance(scalarium.db, instance.id, { state: 'online' });
   await configureCluster(scalarium, cluster, `instance ${instance.id} came online`);
   for (const app of (await listApps(scalarium.db)).filter((a) => a.cluster_id === cluster.id)) {
@@ -81,7 +48,6 @@ export async function shutdownInstance(scalarium: Scalarium, instance: Instance,
   }
   const others = (await listInstances(scalarium.db, cluster.id)).filter((i) => i.id !== instance.id && i.state === 'online');
   await scalarium.hooks.shutdown.promise({ cluster, instances: [instance], reason: `instance ${instance.id} is stopping` });
-  await runAgentEvent(scalarium, cluster, 'shutdown', [instance]);
   await terminate();
   await updateInstance(scalarium.db, instance.id, { state: 'stopped' });
   if (others.length) await configureCluster(scalarium, cluster, `instance ${instance.id} went away`).catch(() => {});

@@ -1,6 +1,7 @@
 // Where things live in the data directory (docs/how-it-works.md has the tree).
 import path from 'node:path';
 import type { Scalarium } from './scalarium.ts';
+import { RepoStore } from '../git/repos.ts';
 
 export function dataPaths(scalarium: Scalarium) {
   const root = scalarium.config.dataDir;
@@ -12,4 +13,9 @@ export function dataPaths(scalarium: Scalarium) {
     logs: path.join(root, 'logs'),
     instances: path.join(root, 'instances'),
   };
+}
+
+/** The apps' bare repositories. */
+export function repoStore(scalarium: Scalarium): RepoStore {
+  return new RepoStore(dataPaths(scalarium).repos);
 }

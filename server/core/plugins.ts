@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin, Scalarium } from './scalarium.ts';
+import { migrationSource } from '../db/migrations/index.ts';
 
 export class PluginLoadError extends Error {}
 
@@ -53,6 +54,7 @@ export async function loadPlugins(scalarium: Scalarium, builtins: Plugin[], spec
   for (const plugin of plugins) {
     if (seen.has(plugin.name)) throw new PluginLoadError(`two plugins are named "${plugin.name}"`);
     seen.add(plugin.name);
+    if (plugin.migrations?.length) await migratePlugin(scalarium, plugin);
     try {
       await plugin.apply(scalarium);
     } catch (error) {
@@ -60,4 +62,14 @@ export async function loadPlugins(scalarium: Scalarium, builtins: Plugin[], spec
     }
   }
   return [...seen];
+}
+
+/** The plugin's own migrations, in a knex migrations table of its own. */
+async function migratePlugin(scalarium: Scalarium, plugin: Plugin): Promise<void> {
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(plugin.name)) throw new PluginLoadError(`plugin "${plugin.name}" has migrations, so its name must be a-z, 0-9 and - (at most 40)`);
+  try {
+    await scalarium.db.migrate.latest({ migrationSource: migrationSource(plugin.migrations!), tableName: `knex_migrations_${plugin.name.replace(/-/g, '_')}` });
+  } catch (error) {
+    throw new PluginLoadError(`plugin "${plugin.name}": its database migration failed: ${(error as Error).message}`);
+  }
 }

@@ -6,16 +6,18 @@ import {
 } from 'tapable';
 import type Router from '@koa/router';
 import type { Db } from '../db/knex.ts';
+import type { Migration } from '../db/migrations/index.ts';
 import type { ServerConfig } from './config.ts';
 import type { Principal } from '../db/identity.ts';
 import type {
-  Action, AuditEvent, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
-  Heartbeat, InstanceConnected, LogLine, NavItem, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Action, AppNavContext, AuditEvent, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
+  InstanceConnected, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
 import { detectCgroups, type CgroupDetection } from '../sandbox/cgroups.ts';
+import { Templates } from '../http/ui/render.ts';
 
 export function createHooks() {
   return Object.freeze({
@@ -23,7 +25,7 @@ export function createHooks() {
     authenticate: new AsyncSeriesBailHook<[Credentials], Principal | undefined>(['credentials']),
     /** (principal, action, resource) → true (allow) / false (deny); undefined passes on. */
     authorize: new AsyncSeriesBailHook<[Principal, Action, Resource], boolean | undefined>(['principal', 'action', 'resource']),
-    /** Veto a push before any work: return the reason to reject it. */
+    /** Veto new code (a git push, an API/UI deploy of a commit or archive) before any work: return the reason. */
     receive: new AsyncSeriesBailHook<[PushContext], string | undefined>(['push']),
     /** The first builder that claims the source wins. */
     detect: new AsyncSeriesBailHook<[BuildContext], Detection | undefined>(['build']),
@@ -46,13 +48,16 @@ export function createHooks() {
     instanceConnected: new AsyncParallelHook<[InstanceConnected]>(['event']),
 
     // Observation streams.
-    heartbeat: new SyncHook<[Heartbeat]>(['heartbeat']),
     log: new SyncHook<[LogLine]>(['line']),
     audit: new SyncHook<[AuditEvent]>(['event']),
 
-    /** Plugins add API and UI routes, and menu entries. */
+    /** Plugins add API routes (under /api, the principal authenticated) … */
     routes: new SyncHook<[Router]>(['router']),
-    nav: new SyncWaterfallHook<[NavItem[]]>(['items']),
+    /** … UI pages (server-rendered; templates through scalarium.templates.add) … */
+    pages: new SyncHook<[Router]>(['router']),
+    /** … menu entries of the UI, and tabs of an app's pages. */
+    nav: new SyncWaterfallHook<[NavItem[], NavViewer]>(['items', 'viewer']),
+    appNav: new SyncWaterfallHook<[NavItem[], AppNavContext]>(['items', 'context']),
   });
 }
 
@@ -63,6 +68,11 @@ export interface Plugin {
   apply(scalarium: Scalarium): void | Promise<void>;
   /** `scalarium-server <name>` commands of the plugin's own; they run without a started server. */
   commands?: ServerCommand[];
+  /**
+   * The plugin's tables: migrations in order, run before apply() and recorded apart from core's
+   * (knex_migrations_<plugin>), so removing the plugin leaves its tables and breaks nothing.
+   */
+  migrations?: Array<[string, Migration]>;
 }
 
 export interface ServerCommand {
@@ -76,6 +86,8 @@ export interface ServerCommand {
 export class Scalarium {
   readonly hooks: Hooks = createHooks();
   readonly providers = new Map<string, Provider>();
+  /** The UI's page templates: core's, and those plugins add (`templates.add('access', folder)`). */
+  readonly templates = new Templates();
   /** The operator-facing server log (stdout by default). */
   say: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
   /** Where agents and hooks reach this server (http://host:port), known once it listens. */

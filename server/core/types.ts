@@ -20,12 +20,15 @@ export interface Credentials {
 export type Action = 'read' | 'logs' | 'deploy' | 'configure' | 'scale' | 'destroy' | 'create' | 'manage' | 'admin' | 'self';
 export interface Resource { kind: 'app' | 'cluster' | 'server'; name?: string }
 
+/** New code asked to go live: a git push, or a deploy of a commit or an archive through the API or UI. */
 export interface PushContext {
   app: AppRow;
   principal: Principal;
+  via: 'git' | 'api';
   ref: string;
   oldSha: string;
-  newSha: string;
+  /** The commit to deploy; null for an archive (it has none). */
+  newSha: string | null;
 }
 
 export interface BuildContext {
@@ -95,6 +98,9 @@ export interface LogLine { app: string; source: string; line: string; at: string
 /** An agent or router connected (or came back); its instance row is up to date already. */
 export interface InstanceConnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router'; firstTime: boolean }
 
-export interface Heartbeat { instanceId: string; at: string; load: number[]; freeMem: number }
 export interface AuditEvent { actor: string; action: string; target?: string; outcome: string; source?: string }
 export interface NavItem { href: string; label: string }
+/** Whom the nav is for: a plugin shows admin-only entries to admins (its pages check again). */
+export interface NavViewer { user: string; admin: boolean }
+/** The tabs of an app's pages: for whom, and which app (its read access already checked). */
+export interface AppNavContext { app: string; viewer: NavViewer }

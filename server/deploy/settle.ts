@@ -8,7 +8,7 @@ import type { AppRow } from '../db/apps.ts';
 import { findApp } from '../db/apps.ts';
 import { latestRelease } from '../db/releases.ts';
 import { markJournal, unsettledJournal, type JournalEntry, type RefMove } from '../db/journal.ts';
-import { repoStore } from '../core/app-service.ts';
+import { repoStore } from '../core/paths.ts';
 import { withAppLock } from '../core/app-lock.ts';
 import { ScalariumError } from '../core/errors.ts';
 

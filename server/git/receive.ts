@@ -12,7 +12,7 @@ import { audit } from '../core/audit.ts';
 import { runChange } from '../deploy/orchestrator.ts';
 import { extractCommit } from '../build/source.ts';
 import { keepQuarantinedObjects } from './quarantine.ts';
-import { repoStore } from '../core/app-service.ts';
+import { repoStore } from '../core/paths.ts';
 import { asScalariumError, ScalariumError } from '../core/errors.ts';
 import { appUrl } from '../http/api/present.ts';
 import type { Output } from '../core/types.ts';
@@ -72,7 +72,7 @@ async function handlePush(
     output.line('! This app no longer exists.');
     return false;
   }
-  const veto = await scalarium.hooks.receive.promise({ app, principal, ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha });
+  const veto = await scalarium.hooks.receive.promise({ app, principal, via: 'git', ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha });
   if (veto) {
     output.line(`! Push rejected: ${veto}`);
     await audit(scalarium, principal, 'git.push', app.name, { outcome: 'denied', detail: { reason: veto } });

@@ -10,9 +10,8 @@ import { asScalariumError, ScalariumError } from '../core/errors.ts';
 import { smartHttp } from '../git/smart-http.ts';
 import { preReceiveHandler } from '../git/receive.ts';
 import type { PushSessions } from '../git/push-sessions.ts';
-import { repoStore } from '../core/app-service.ts';
 import { SlugStore } from '../build/slug-store.ts';
-import { dataPaths } from '../core/paths.ts';
+import { dataPaths, repoStore } from '../core/paths.ts';
 import { instanceTokenMatches } from '../db/instances.ts';
 import { appRoutes } from './api/apps.ts';
 import { configRoutes } from './api/config.ts';
@@ -23,11 +22,10 @@ import { statusRoutes } from './api/status.ts';
 import { clusterRoutes } from './api/clusters.ts';
 import { deployRoutes } from './api/deploy.ts';
 import { uiRoutes } from './ui/routes.ts';
-import { renderPage } from './ui/render.ts';
 
 export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
   const app = new Koa({ proxy: false });
-  app.use(errorHandler());
+  app.use(errorHandler(scalarium));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'same-origin');
@@ -85,7 +83,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
 }
 
 /** Catalogue errors become JSON for the API, plain text elsewhere; nothing else leaks. */
-function errorHandler(): Koa.Middleware {
+function errorHandler(scalarium: Scalarium): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -99,7 +97,7 @@ function errorHandler(): Koa.Middleware {
         ctx.body = { error: failure.toJSON() };
       } else if (ctx.accepts('html')) {
         ctx.type = 'text/html; charset=utf-8';
-        ctx.body = renderPage('error', { title: 'Error', status: failure.status, message: failure.message, hint: failure.hint });
+        ctx.body = scalarium.templates.render('error', { title: 'Error', status: failure.status, message: failure.message, hint: failure.hint });
       } else {
         ctx.type = 'text/plain; charset=utf-8';
         ctx.body = `${failure.message}\n`;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../../server/main.ts';
 import { builtinPlugins } from '../../plugins/builtin.ts';
 import { loadConfig } from '../../server/core/config.ts';
-import type { Scalarium } from '../../server/core/scalarium.ts';
+import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
 import { openDatabase } from '../../server/db/knex.ts';
 import { ensureCluster } from '../../server/db/instances.ts';
 import { requireApp } from '../../server/core/app-service.ts';
@@ -48,6 +48,8 @@ export interface TestScalarium {
 export interface TestScalariumOptions {
   /** More SCALARIUM_* settings (see loadConfig); the harness's own win where they clash. */
   env?: Record<string, string>;
+  /** The plugins instead of the built-in list (the null provider is added to them). */
+  plugins?: Plugin[];
 }
 
 export async function createTestScalarium(options: TestScalariumOptions = {}): Promise<TestScalarium> {
@@ -70,7 +72,7 @@ export async function createTestScalarium(options: TestScalariumOptions = {}): P
       ...options.env, ...dirs.env, SCALARIUM_HOST: '127.0.0.1', SCALARIUM_PORT: '0', SCALARIUM_ROUTER_PORT: '0',
       SCALARIUM_ADMIN_TOKEN: token, SCALARIUM_SERVER_ID: `harness-${crypto.randomBytes(3).toString('hex')}`, SCALARIUM_PLUGINS: NULL_PLUGIN,
     };
-    running = await startServer(loadConfig(env), builtinPlugins(), (line) => void lines.push(line));
+    running = await startServer(loadConfig(env), options.plugins ?? builtinPlugins(), (line) => void lines.push(line));
   } catch (error) {
     dirs.remove();
     throw new Error(`the test server did not start: ${(error as Error).message}\n${lines.join('\n')}`, { cause: error });

@@ -46,6 +46,9 @@ const EXPECTED: Record<string, Action> = {
   'GET /api/apps/:app/builds/:id/log': 'read',
   'GET /api/apps/:app/deployments': 'read',
   'GET /api/apps/:app/logs': 'logs',
+  'GET /api/apps/:app/deploy-lock': 'read',
+  'PUT /api/apps/:app/deploy-lock': 'deploy',
+  'DELETE /api/apps/:app/deploy-lock': 'deploy',
   'GET /api/users': 'admin',
   'POST /api/users': 'admin',
   'POST /api/users/:user/invite': 'admin',
@@ -473,6 +476,30 @@ const CASES: Record<string, RouteCase> = {
   'GET /api/apps/:app/builds/:id/log': { resource: 'app', prepare: read((a) => `/api/apps/${a}/builds/1/log`, [404]) },
   'GET /api/apps/:app/deployments': { resource: 'app', prepare: read((a) => `/api/apps/${a}/deployments`) },
   'GET /api/apps/:app/logs': { resource: 'app', prepare: read((a) => `/api/apps/${a}/logs?lines=10`) },
+  'GET /api/apps/:app/deploy-lock': { resource: 'app', prepare: read((a) => `/api/apps/${a}/deploy-lock`) },
+  'PUT /api/apps/:app/deploy-lock': {
+    resource: 'app',
+    prepare: async (_p, target) => ({
+      path: `/api/apps/${target}/deploy-lock`, body: { reason: 'matrix' }, ok: [200],
+      async verify(t, allowed) {
+        t.is((await admin('GET', `/api/apps/${target}/deploy-lock`, undefined, 200)).body.locked, allowed, 'locked only if allowed');
+        await admin('DELETE', `/api/apps/${target}/deploy-lock`, undefined, 200);
+      },
+    }),
+  },
+  'DELETE /api/apps/:app/deploy-lock': {
+    resource: 'app',
+    prepare: async (_p, target) => {
+      await admin('PUT', `/api/apps/${target}/deploy-lock`, { reason: 'matrix' }, 200);
+      return {
+        path: `/api/apps/${target}/deploy-lock`, ok: [200],
+        async verify(t, allowed) {
+          t.is((await admin('GET', `/api/apps/${target}/deploy-lock`, undefined, 200)).body.locked, !allowed, 'unlocked only if allowed');
+          await admin('DELETE', `/api/apps/${target}/deploy-lock`, undefined, 200);
+        },
+      };
+    },
+  },
   'GET /api/users': { resource: 'server', prepare: read(() => '/api/users') },
   'POST /api/users': {
     resource: 'server',

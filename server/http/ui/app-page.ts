@@ -14,7 +14,7 @@ import { appJson, processesJson, releaseJson } from '../api/present.ts';
 import { authorizeApp, mayOnApp, mayOnCluster } from './authorize.ts';
 import { lastBuildLog } from './build-log.ts';
 import { requireSession, type UiSession } from './session.ts';
-import { flash, view } from './view.ts';
+import { appTabs, flash, view } from './view.ts';
 
 export interface PageMessages {
   notice?: string;
@@ -41,6 +41,7 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
   const clusterLink = summary.cluster !== null && (await mayOnCluster(scalarium, session.principal, 'read', summary.cluster));
   view(scalarium, ctx, 'app', {
     title: app.name,
+    ...appTabs(scalarium, session, app.name, `/apps/${encodeURIComponent(app.name)}`),
     app: summary,
     clusterLink,
     formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),

@@ -1,4 +1,4 @@
-// The admin UI: server-rendered pages, no JavaScript. Every UI response gets a strict CSP and
+// The admin UI: server-rendered pages, no JavaScript; core's pages here, plugins' through hooks.pages. Every UI response gets a strict CSP and
 // frame denial; catalogue errors (403 forbidden, 404 unknown app…) become pages with the layout.
 import type Router from '@koa/router';
 import type Koa from 'koa';
@@ -7,14 +7,9 @@ import { ScalariumError } from '../../core/errors.ts';
 import type { UiSession } from './session.ts';
 import { view } from './view.ts';
 import { assetRoutes } from './assets.ts';
-import { loginRoutes } from './login.ts';
 import { appsPageRoutes } from './apps-page.ts';
 import { appPageRoutes } from './app-page.ts';
 import { appActionRoutes } from './app-actions.ts';
-import { inviteRoutes } from './invite.ts';
-import { usersPageRoutes } from './users-page.ts';
-import { auditPageRoutes } from './audit-page.ts';
-import { accountPageRoutes } from './account-page.ts';
 import { clustersPageRoutes } from './clusters-page.ts';
 import { statusPageRoutes } from './status-page.ts';
 
@@ -39,14 +34,11 @@ function uiFrame(scalarium: Scalarium): Koa.Middleware {
 export function uiRoutes(scalarium: Scalarium, router: Router): void {
   router.use(uiFrame(scalarium));
   assetRoutes(router);
-  loginRoutes(scalarium, router);
   appsPageRoutes(scalarium, router);
   appPageRoutes(scalarium, router);
   appActionRoutes(scalarium, router);
   clustersPageRoutes(scalarium, router);
-  inviteRoutes(scalarium, router);
-  usersPageRoutes(scalarium, router);
-  auditPageRoutes(scalarium, router);
-  accountPageRoutes(scalarium, router);
   statusPageRoutes(scalarium, router);
+  // Plugins' pages (log-in, users, account… come from plugins/access).
+  scalarium.hooks.pages.call(router);
 }

@@ -4,7 +4,6 @@
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { createSession, deleteSession, findSession, type Principal, type User } from '../../db/identity.ts';
-import { setDeviceCookie } from './device-cookie.ts';
 
 export const SESSION_COOKIE = 'scalarium_session';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -47,13 +46,12 @@ export async function requireSession(scalarium: Scalarium, ctx: Koa.Context): Pr
   return session;
 }
 
-/** A fresh session id for the user (the browser's previous session is deleted) and the device cookie. */
+/** A fresh session id for the user (the browser's previous session is deleted). */
 export async function startSession(scalarium: Scalarium, ctx: Koa.Context, user: User): Promise<void> {
   const previous = cookieSessionId(ctx);
   if (previous) await deleteSession(scalarium.db, previous);
   const { id } = await createSession(scalarium.db, user.id, SESSION_TTL_MS);
   setCookie(ctx, id, Math.floor(SESSION_TTL_MS / 1000));
-  setDeviceCookie(scalarium, ctx, user);
 }
 
 export async function endSession(scalarium: Scalarium, ctx: Koa.Context, session: UiSession | undefined): Promise<void> {

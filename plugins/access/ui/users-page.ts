@@ -3,14 +3,14 @@
 // (never put in a redirect's URL). Everything goes through plugins/access/service.ts, like the API.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import { ScalariumError } from '../../core/errors.ts';
-import { listUsers } from '../../db/identity.ts';
-import { createUserWithInvite, destroyUser, reinvite, setUserDisabled } from '../../../plugins/access/service.ts';
-import { authorizeServer } from './authorize.ts';
-import { readCheckedForm } from './csrf.ts';
-import { requireSession, seeOther, type UiSession } from './session.ts';
-import { flash, view } from './view.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { ScalariumError } from '../../../server/core/errors.ts';
+import { listUsers } from '../../../server/db/identity.ts';
+import { createUserWithInvite, destroyUser, reinvite, setUserDisabled } from '../service.ts';
+import { authorizeServer } from '../../../server/http/ui/authorize.ts';
+import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
+import { requireSession, seeOther, type UiSession } from '../../../server/http/ui/session.ts';
+import { flash, view } from '../../../server/http/ui/view.ts';
 
 interface UsersMessages {
   notice?: string;
@@ -23,7 +23,7 @@ interface UsersMessages {
 
 async function renderUsersPage(scalarium: Scalarium, ctx: Koa.Context, session: UiSession, messages: UsersMessages = {}, status = 200): Promise<void> {
   const users = (await listUsers(scalarium.db)).map((u) => ({ ...u, self: u.id === session.principal.user.id }));
-  view(scalarium, ctx, 'users', { title: 'Users', users, ...messages }, session);
+  view(scalarium, ctx, 'access/users', { title: 'Users', users, ...messages }, session);
   ctx.status = status;
 }
 

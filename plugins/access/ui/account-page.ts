@@ -3,16 +3,16 @@
 // the user's SSH public keys, to add and remove. All through plugins/access/service.ts.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import { ScalariumError } from '../../core/errors.ts';
-import { listApps } from '../../db/apps.ts';
-import { listTokens, ROLES } from '../../db/identity.ts';
-import { listKeys } from '../../db/ssh-keys.ts';
-import { addSshKey, createApiToken, removeSshKey, revokeApiToken } from '../../../plugins/access/service.ts';
-import { authorizeServer, mayOnApp } from './authorize.ts';
-import { readCheckedForm } from './csrf.ts';
-import { requireSession, seeOther, type UiSession } from './session.ts';
-import { flash, view } from './view.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { ScalariumError } from '../../../server/core/errors.ts';
+import { listApps } from '../../../server/db/apps.ts';
+import { listTokens, ROLES } from '../../../server/db/identity.ts';
+import { listKeys } from '../../../server/db/ssh-keys.ts';
+import { addSshKey, createApiToken, removeSshKey, revokeApiToken } from '../service.ts';
+import { authorizeServer, mayOnApp } from '../../../server/http/ui/authorize.ts';
+import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
+import { requireSession, seeOther, type UiSession } from '../../../server/http/ui/session.ts';
+import { flash, view } from '../../../server/http/ui/view.ts';
 
 type Form = Record<string, string>;
 
@@ -38,7 +38,7 @@ async function renderAccountPage(scalarium: Scalarium, ctx: Koa.Context, session
   for (const app of await listApps(scalarium.db)) {
     if (await mayOnApp(scalarium, session.principal, 'read', app.name)) apps.push({ name: app.name, selected: app.name === tokenForm.app });
   }
-  view(scalarium, ctx, 'account', {
+  view(scalarium, ctx, 'access/account', {
     title: 'Account',
     account: { name: user.name, email: user.email, admin: user.admin },
     tokens,

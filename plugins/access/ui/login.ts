@@ -3,14 +3,14 @@
 // session id and refreshes the browser's signed device cookie (device-cookie.ts).
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import { ScalariumError } from '../../core/errors.ts';
-import { audit as recordAudit } from '../../core/audit.ts';
-import { checkPasswordLogin } from '../../../plugins/access/service.ts';
-import { readCheckedForm } from './csrf.ts';
-import { trustedDevice } from './device-cookie.ts';
-import { endSession, loadSession, seeOther, startSession } from './session.ts';
-import { view } from './view.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { ScalariumError } from '../../../server/core/errors.ts';
+import { audit as recordAudit } from '../../../server/core/audit.ts';
+import { checkPasswordLogin } from '../service.ts';
+import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
+import { logIn, trustedDevice } from './device-cookie.ts';
+import { endSession, loadSession, seeOther } from '../../../server/http/ui/session.ts';
+import { view } from '../../../server/http/ui/view.ts';
 
 const MAX_TOKEN = 512;
 
@@ -19,7 +19,7 @@ async function audit(scalarium: Scalarium, ctx: Koa.Context, actor: string, acti
 }
 
 function loginPage(scalarium: Scalarium, ctx: Koa.Context, status: number, messages: { error?: string; tokenError?: string; name?: string } = {}): void {
-  view(scalarium, ctx, 'login', { title: 'Log in', ...messages });
+  view(scalarium, ctx, 'access/login', { title: 'Log in', ...messages });
   ctx.status = status;
 }
 
@@ -27,7 +27,7 @@ async function passwordLogin(scalarium: Scalarium, ctx: Koa.Context, form: Recor
   const name = (form.name ?? '').trim().slice(0, 64);
   try {
     const user = await checkPasswordLogin(scalarium, name, form.password ?? '', ctx.ip, trustedDevice(scalarium, ctx));
-    await startSession(scalarium, ctx, user);
+    await logIn(scalarium, ctx, user);
     seeOther(ctx, '/');
   } catch (error) {
     if (!(error instanceof ScalariumError) || (error.code !== 'unauthenticated' && error.code !== 'too_many_attempts')) throw error;
@@ -51,7 +51,7 @@ async function tokenLogin(scalarium: Scalarium, ctx: Koa.Context, form: Record<s
     loginPage(scalarium, ctx, 401, { tokenError: 'That token is limited to one app, cluster or role; log in with your password or an unrestricted token.' });
     return;
   }
-  await startSession(scalarium, ctx, principal.user);
+  await logIn(scalarium, ctx, principal.user);
   await audit(scalarium, ctx, principal.user.name, 'ui.login', 'ok', { via: 'token' });
   seeOther(ctx, '/');
 }

@@ -5,14 +5,15 @@
 // would not do, as Chromium then sends "Origin: null" with the form, which the origin check refuses.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import { ScalariumError } from '../../core/errors.ts';
-import { audit } from '../../core/audit.ts';
-import { findInvite, type User } from '../../db/identity.ts';
-import { acceptInvite } from '../../../plugins/access/service.ts';
-import { CSRF_COOKIE, preSessionCsrf, readCheckedPreSessionForm } from './csrf.ts';
-import { seeOther, startSession } from './session.ts';
-import { view } from './view.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { ScalariumError } from '../../../server/core/errors.ts';
+import { audit } from '../../../server/core/audit.ts';
+import { findInvite, type User } from '../../../server/db/identity.ts';
+import { acceptInvite } from '../service.ts';
+import { CSRF_COOKIE, preSessionCsrf, readCheckedPreSessionForm } from '../../../server/http/ui/csrf.ts';
+import { seeOther } from '../../../server/http/ui/session.ts';
+import { view } from '../../../server/http/ui/view.ts';
+import { logIn } from './device-cookie.ts';
 
 const INVITE_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 const COOKIE_PATH = '/invite';
@@ -24,7 +25,7 @@ async function inviteUser(scalarium: Scalarium, token: string): Promise<User> {
 }
 
 function invitePage(scalarium: Scalarium, ctx: Koa.Context, user: User, token: string, csrf: string, error?: string): void {
-  view(scalarium, ctx, 'invite', { title: 'Choose your password', name: user.name, token, formCsrf: csrf, error });
+  view(scalarium, ctx, 'access/invite', { title: 'Choose your password', name: user.name, token, formCsrf: csrf, error });
 }
 
 export function inviteRoutes(scalarium: Scalarium, router: Router): void {
@@ -49,7 +50,7 @@ export function inviteRoutes(scalarium: Scalarium, router: Router): void {
       if (error instanceof ScalariumError && error.code === 'weak_password') return again(error.message, error.status);
       throw error;
     }
-    await startSession(scalarium, ctx, accepted);
+    await logIn(scalarium, ctx, accepted);
     ctx.append('Set-Cookie', `${CSRF_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${ctx.secure ? '; Secure' : ''}`);
     await audit(scalarium, accepted.name, 'ui.login', accepted.name, { source: ctx.ip, detail: { via: 'invite' } });
     seeOther(ctx, '/');

@@ -2,13 +2,13 @@
 // parseAuditQuery), and GET /audit.json: the same rows as a JSON download.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import { ScalariumError } from '../../core/errors.ts';
-import { queryAudit } from '../../db/audit.ts';
-import { parseAuditQuery } from '../../../plugins/access/audit-query.ts';
-import { authorizeServer } from './authorize.ts';
-import { requireSession } from './session.ts';
-import { view } from './view.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import { ScalariumError } from '../../../server/core/errors.ts';
+import { queryAudit } from '../../../server/db/audit.ts';
+import { parseAuditQuery } from '../audit-query.ts';
+import { authorizeServer } from '../../../server/http/ui/authorize.ts';
+import { requireSession } from '../../../server/http/ui/session.ts';
+import { view } from '../../../server/http/ui/view.ts';
 
 const FILTERS = ['since', 'actor', 'action', 'target', 'outcome', 'limit'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -43,7 +43,7 @@ export function auditPageRoutes(scalarium: Scalarium, router: Router): void {
       error = { message: failure.message, hint: failure.hint };
       status = failure.status;
     }
-    view(scalarium, ctx, 'audit', {
+    view(scalarium, ctx, 'access/audit', {
       title: 'Audit log',
       filters,
       outcomes: ['ok', 'denied', 'failed'].map((value) => ({ value, selected: filters.outcome === value })),

@@ -9,8 +9,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Koa from 'koa';
-import type { Scalarium } from '../../core/scalarium.ts';
-import type { User } from '../../db/identity.ts';
+import type { Scalarium } from '../../../server/core/scalarium.ts';
+import type { User } from '../../../server/db/identity.ts';
+import { startSession } from '../../../server/http/ui/session.ts';
 
 export const DEVICE_COOKIE = 'scalarium_device';
 const MAX_AGE_SECONDS = 365 * 86_400;
@@ -78,4 +79,10 @@ export function setDeviceCookie(scalarium: Scalarium, ctx: Koa.Context, user: Us
   const attributes = [`${DEVICE_COOKIE}=${value}`, 'Path=/login', `Max-Age=${MAX_AGE_SECONDS}`, 'HttpOnly', 'SameSite=Lax'];
   if (ctx.secure) attributes.push('Secure');
   ctx.append('Set-Cookie', attributes.join('; '));
+}
+
+/** Logging in: a fresh session, and the device cookie that keeps this browser past the throttle. */
+export async function logIn(scalarium: Scalarium, ctx: Koa.Context, user: User): Promise<void> {
+  await startSession(scalarium, ctx, user);
+  setDeviceCookie(scalarium, ctx, user);
 }

@@ -1,0 +1,8 @@
+// The CLI commands of built-in plugins, by group, as `scalarium help` lists them. Like builtin.ts for
+// the server: deleting a plugin folder means deleting its line here.
+import type { Command } from '../cli/command.ts';
+import { commands as deployLockCommands } from './deploy-lock/cli.ts';
+
+export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: readonly Command[] }> = [
+  { title: 'Deploy lock', commands: deployLockCommands },
+];

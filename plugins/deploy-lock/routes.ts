@@ -1,0 +1,33 @@
+// GET, PUT and DELETE /api/apps/:app/deploy-lock: whether new code may go live, locking (with a
+// reason) and unlocking. Reading needs the app's viewer role; locking and unlocking its deployer role.
+import type Router from '@koa/router';
+import type { Scalarium } from '../../server/core/scalarium.ts';
+import { ScalariumError } from '../../server/core/errors.ts';
+import { appResource, declare } from '../../server/http/api/route-table.ts';
+import { readJson } from '../../server/http/json-body.ts';
+import { appLock, lockApp, unlockApp } from './service.ts';
+
+const PATH = '/api/apps/:app/deploy-lock';
+
+export function deployLockRoutes(scalarium: Scalarium, router: Router): void {
+  declare(scalarium, router, {
+    method: 'get', path: PATH, action: 'read', resource: appResource,
+    async handler(ctx) {
+      ctx.body = await appLock(scalarium, ctx.params.app!);
+    },
+  });
+  declare(scalarium, router, {
+    method: 'put', path: PATH, action: 'deploy', resource: appResource,
+    async handler(ctx, principal) {
+      const body = (await readJson(ctx)) ?? {};
+      if (typeof body !== 'object' || Array.isArray(body)) throw new ScalariumError('invalid_body', { reason: 'expected {"reason": "…"}' });
+      ctx.body = await lockApp(scalarium, principal, ctx.params.app!, (body as { reason?: unknown }).reason);
+    },
+  });
+  declare(scalarium, router, {
+    method: 'delete', path: PATH, action: 'deploy', resource: appResource,
+    async handler(ctx, principal) {
+      ctx.body = await unlockApp(scalarium, principal, ctx.params.app!);
+    },
+  });
+}
