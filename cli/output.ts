@@ -90,3 +90,9 @@ export async function progress<T>(stderr: Output, label: string, task: () => Pro
   finish(done(result));
   return result;
 }
+
+/** A formation as "web=2 worker=1" (types sorted), or "(none)". */
+export function formatFormation(formation: Record<string, number> | undefined): string {
+  const entries = Object.entries(formation ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? entries.map(([type, count]) => `${type}=${count}`).join(' ') : '(none)';
+}

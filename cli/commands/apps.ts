@@ -5,17 +5,12 @@ import { APP_NAME_HINT, appFromRemote } from '../app-resolver.ts';
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { isGitRepo, REMOTE, removeRemote } from '../git.ts';
-import { fields, formatTime, table } from '../output.ts';
+import { fields, formatFormation, formatTime, table } from '../output.ts';
 import { checkName } from '../scopes.ts';
 import type { App } from '../types.ts';
 import { withClusterHint } from './clusters.ts';
 import { connectRemote } from './git.ts';
 import { processRows, PROCESS_HEADERS } from './ps.ts';
-
-export function formatFormation(formation: Record<string, number> | undefined): string {
-  const entries = Object.entries(formation ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return entries.length ? entries.map(([type, count]) => `${type}=${count}`).join(' ') : '(none)';
-}
 
 function releaseLabel(app: App): string {
   if (!app.release) return '-';
@@ -184,6 +179,5 @@ const open: Command = {
 };
 
 /** Also used by `ps:scale` without arguments. */
-export { getApp };
 
 export const commands: Command[] = [list, create, info, destroy, open];

@@ -1,9 +1,8 @@
 // ps, ps:scale, ps:restart.
 import { isValidProcessType } from '../../server/core/names.ts';
 import type { Command } from '../command.ts';
-import { age, plural, table } from '../output.ts';
-import type { Process } from '../types.ts';
-import { formatFormation, getApp } from './apps.ts';
+import { age, formatFormation, plural, table } from '../output.ts';
+import type { App, Process } from '../types.ts';
 
 export const PROCESS_HEADERS = ['NAME', 'STATE', 'RELEASE', 'INSTANCE', 'PORT', 'RESTARTS', 'UP'];
 
@@ -77,7 +76,7 @@ const scale: Command = {
   examples: ['scalarium ps:scale web=3 worker=1', 'scalarium ps:scale worker=0 --app shop', 'scalarium ps:scale'],
   async run(ctx) {
     if (ctx.positionals.length === 0) {
-      const app = await getApp(ctx);
+      const app = await ctx.appGet<App>();
       if (ctx.json) return ctx.printJson({ formation: app.formation });
       ctx.out(formatFormation(app.formation));
       return;
