@@ -67,12 +67,24 @@ async function backend(t: ExecutionContext, name: string, handler?: Handler): Pr
 }
 
 /** A port nothing listens on. */
+/**
+ * A port nothing listens on. Not a freed ephemeral port: with other test files running, another
+ * server may be given it the moment it is closed (a test once got 426 from a WebSocket server
+ * there). A privileged port below 1024 that refuses a connection now stays refused: tests only
+ * ever listen on ephemeral ports.
+ */
+let nextLowPort = 200;
 async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  while (nextLowPort < 1024) {
+    const port = nextLowPort++;
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no closed port below 1024');
 }
 
 interface ControlPlane {
