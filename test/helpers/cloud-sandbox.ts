@@ -13,6 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, type Tag } from '@aws-sdk/client-ec2';
 import { isAlive } from './processes.ts';
+import { agentGroupPrefix, detectCgroups, sweepGroups } from '../../server/sandbox/cgroups.ts';
+import { LoopbackGuard } from '../../server/net/loopback-guard.ts';
 
 export interface SandboxInstance {
   id: string;
@@ -89,6 +91,18 @@ function killInstance(dir: string): void {
   }
 }
 
+/**
+ * What a real instance takes with it when it goes, but a sandbox instance leaves on this host: the
+ * cgroups and the loopback firewall chain of its agent (named after the agent's directory).
+ */
+async function releaseHostResources(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const prefix = agentGroupPrefix(dir);
+  const { host } = detectCgroups(true);
+  if (host) await sweepGroups(host, prefix).catch(() => {});
+  await LoopbackGuard.remove(prefix).catch(() => {});
+}
+
 export async function startCloudSandbox(options: SandboxOptions): Promise<CloudSandbox> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-cloud-'));
@@ -156,7 +170,10 @@ export async function startCloudSandbox(options: SandboxOptions): Promise<CloudS
     record.exitCode = code;
     if (record.status === 'running-script') record.status = code === 0 ? 'started' : 'script-failed';
     // Terminated while its script ran: what the script started must go too.
-    if (record.status === 'killed') killInstance(dir);
+    if (record.status === 'killed') {
+      killInstance(dir);
+      await releaseHostResources(dir);
+    }
     settle(record);
   };
 
@@ -182,7 +199,12 @@ export async function startCloudSandbox(options: SandboxOptions): Promise<CloudS
           const wasRunningScript = record.status === 'running-script';
           record.status = 'killed';
           record.instance.state = state;
-          if (!wasRunningScript) killInstance(record.dir);
+          if (!wasRunningScript) {
+            killInstance(record.dir);
+            const released = releaseHostResources(record.dir);
+            scripts.add(released);
+            void released.finally(() => scripts.delete(released));
+          }
         }
       }
     }
@@ -224,6 +246,7 @@ export async function startCloudSandbox(options: SandboxOptions): Promise<CloudS
       await loop;
       await Promise.allSettled([...scripts]);
       for (const record of records.values()) killInstance(record.dir);
+      for (const record of records.values()) await releaseHostResources(record.dir);
       client.destroy();
       fs.rmSync(root, { recursive: true, force: true });
     },
