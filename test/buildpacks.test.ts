@@ -400,7 +400,7 @@ test('nodejs: the engines range check', (t) => {
   ];
   for (const [version, range] of yes) t.true(satisfies(version, range), `${version} satisfies "${range}"`);
   for (const [version, range] of no) t.false(satisfies(version, range), `${version} does not satisfy "${range}"`);
-  for (const range of ['latest', '>=abc', '^', '1.2.3.4']) {
+  for (const range of ['latest', '>=abc', '^', '1.2.3.4', 'node 20']) {
     t.throws(() => satisfies('20.0.0', range), undefined, `"${range}" is unparsable`);
   }
 });

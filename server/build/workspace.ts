@@ -19,6 +19,7 @@ import { ownedDir, ownedFile, platformDir } from '../sandbox/dirs.ts';
 import { removeTree } from '../sandbox/remove.ts';
 import { findApp } from '../db/apps.ts';
 import { ResourceGroup, sweepGroups } from '../sandbox/cgroups.ts';
+import { bundleBuildpackScripts } from './buildpack-bundle.ts';
 
 export interface BuildWorkspace {
   buildDir: string;
@@ -138,10 +139,14 @@ export async function removeAppBuildFiles(scalarium: Scalarium, app: AppRow): Pr
   await removeTree(path.join(buildsRoot(scalarium), app.name), { owner, setpriv: scalarium.isolation.setpriv, killOwner: true });
 }
 
-/** Copies a buildpack directory to `target`, owned by root and readable (not writable) by builds. */
-export async function publishBuildpack(source: string, target: string): Promise<void> {
+/**
+ * Copies a buildpack directory to `target`, owned by root and readable (not writable) by builds;
+ * `prepare` may change the copy before it is published.
+ */
+export async function publishBuildpack(source: string, target: string, prepare?: (copy: string) => Promise<void>): Promise<void> {
   const part = `${target}.part-${crypto.randomBytes(4).toString('hex')}`;
   await fsp.cp(source, part, { recursive: true, dereference: false, verbatimSymlinks: true, errorOnExist: false });
+  await prepare?.(part);
   await makeReadOnlyForOthers(part);
   await removeTree(target);
   await fsp.rename(part, target);
@@ -172,6 +177,7 @@ export async function installBuiltinBuildpacks(scalarium: Scalarium, sourceDir: 
   await platformDir(scalarium.config.appsDir, 0o711);
   await platformDir(target, 0o755);
   for (const name of names) {
-    if (fs.existsSync(path.join(sourceDir, name))) await publishBuildpack(path.join(sourceDir, name), path.join(target, name));
+    const source = path.join(sourceDir, name);
+    if (fs.existsSync(source)) await publishBuildpack(source, path.join(target, name), (copy) => bundleBuildpackScripts(source, copy));
   }
 }
