@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { assertName } from '../core/names.ts';
+import { recentCommits, resolveCommit, type CommitSummary } from './history.ts';
 
 const execFileAsync = promisify(execFile);
 const HOOK_SCRIPT = fileURLToPath(new URL('./pre-receive-hook.js', import.meta.url));
@@ -55,14 +56,14 @@ export class RepoStore {
     await fsp.rm(this.pathOf(app), { recursive: true, force: true });
   }
 
-  /** A commit id or branch name → the full commit id, or undefined. */
+  /** The commit a branch, a full or a short id names (tags peeled), or undefined. */
   async resolveCommit(app: string, ref: string): Promise<string | undefined> {
-    try {
-      const { stdout } = await execFileAsync('git', ['-C', this.pathOf(app), 'rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
-      return stdout.trim() || undefined;
-    } catch {
-      return undefined;
-    }
+    return resolveCommit(this.pathOf(app), ref);
+  }
+
+  /** The newest commits of a branch, newest first. */
+  async recentCommits(app: string, branch: string, limit: number): Promise<CommitSummary[]> {
+    return recentCommits(this.pathOf(app), branch, limit);
   }
 
   async moveBranch(app: string, branch: string, commit: string): Promise<void> {
@@ -71,12 +72,7 @@ export class RepoStore {
 
   /** The commit a branch points at, or undefined. */
   async branchCommit(app: string, branch: string): Promise<string | undefined> {
-    try {
-      const { stdout } = await execFileAsync('git', ['-C', this.pathOf(app), 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
-      return stdout.trim() || undefined;
-    } catch {
-      return undefined;
-    }
+    return resolveCommit(this.pathOf(app), `refs/heads/${branch}`);
   }
 }
 

@@ -37,6 +37,7 @@ const EXPECTED: Record<string, Action> = {
   'PATCH /api/apps/:app/config': 'configure',
   'GET /api/apps/:app/releases': 'read',
   'GET /api/apps/:app/releases/:version': 'read',
+  'GET /api/apps/:app/commits': 'read',
   'POST /api/apps/:app/rollback': 'deploy',
   'POST /api/apps/:app/deploy': 'deploy',
   'GET /api/apps/:app/ps': 'read',
@@ -465,6 +466,7 @@ const CASES: Record<string, RouteCase> = {
     },
   },
   'GET /api/apps/:app/releases': { resource: 'app', prepare: read((a) => `/api/apps/${a}/releases`) },
+  'GET /api/apps/:app/commits': { resource: 'app', prepare: read((a) => `/api/apps/${a}/commits`) },
   'GET /api/apps/:app/releases/:version': { resource: 'app', prepare: read((a) => `/api/apps/${a}/releases/v1`, [404]) },
   'POST /api/apps/:app/rollback': { resource: 'app', prepare: noReleaseMutation((a) => `/api/apps/${a}/rollback`, { version: 1 }) },
   // Deploying a release number goes the rollback way: no release yet means 409 no_release.

@@ -6,6 +6,9 @@ import { parseVersion, requireApp, rollback } from '../../core/app-service.ts';
 import { ScalariumError } from '../../core/errors.ts';
 import { readJson } from '../json-body.ts';
 import { releaseJson } from './present.ts';
+import { repoStore } from '../../core/paths.ts';
+
+const MAX_COMMITS = 100;
 
 export function releaseRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
@@ -14,6 +17,16 @@ export function releaseRoutes(scalarium: Scalarium, router: Router): void {
       const app = await requireApp(scalarium, ctx.params.app);
       const releases = await listReleases(scalarium.db, app.id);
       ctx.body = releases.map((r) => releaseJson(r, releases[0]?.version));
+    },
+  });
+  declare(scalarium, router, {
+    method: 'get', path: '/api/apps/:app/commits', action: 'read', resource: appResource,
+    async handler(ctx) {
+      const app = await requireApp(scalarium, ctx.params.app);
+      const limit = Math.min(Math.max(Number(ctx.query.limit ?? 20) || 20, 1), MAX_COMMITS);
+      const live = (await latestRelease(scalarium.db, app.id))?.commit;
+      const commits = await repoStore(scalarium).recentCommits(app.name, 'main', limit);
+      ctx.body = commits.map((c) => ({ ...c, live: c.sha === live }));
     },
   });
   declare(scalarium, router, {

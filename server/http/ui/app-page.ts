@@ -15,6 +15,7 @@ import { authorizeApp, mayOnApp, mayOnCluster } from './authorize.ts';
 import { lastBuildLog } from './build-log.ts';
 import { requireSession, type UiSession } from './session.ts';
 import { appTabs, flash, view } from './view.ts';
+import { repoStore } from '../../core/paths.ts';
 
 export interface PageMessages {
   notice?: string;
@@ -47,6 +48,7 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
     formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),
     processes: processesJson(await listProcesses(scalarium.db, { appId: app.id })),
     releases: releases.map((r) => releaseJson(r, current)),
+    commits: (await repoStore(scalarium).recentCommits(app.name, 'main', 10)).map((c) => ({ ...c, live: c.sha === releases[0]?.commit })),
     can,
     canConfigure,
     config,
