@@ -4,7 +4,7 @@
 // own, the receive hook, API routes, a UI tab and its template, CLI commands — and the worked example
 // of docs/plugins.md.
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from '../../server/core/scalarium.ts';
+import type { Plugin } from '../../server/plugin-api.ts';
 import { findLock } from './store.ts';
 import { refusal } from './service.ts';
 import { deployLockRoutes } from './routes.ts';

@@ -2,12 +2,7 @@
 // with the form to lock or unlock for those who may deploy (the POST handlers check again).
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import { ScalariumError } from '../../server/core/errors.ts';
-import { authorizeApp, mayOnApp } from '../../server/http/ui/authorize.ts';
-import { readCheckedForm } from '../../server/http/ui/csrf.ts';
-import { requireSession, seeOther, type UiSession } from '../../server/http/ui/session.ts';
-import { appTabs, flash, view } from '../../server/http/ui/view.ts';
+import { ScalariumError, appTabs, authorizeApp, flash, mayOnApp, readCheckedForm, requireSession, seeOther, view, type Scalarium, type UiSession } from '../../server/plugin-api.ts';
 import { appLock, lockApp, unlockApp } from './service.ts';
 
 export const pagePath = (app: string): string => `/apps/${encodeURIComponent(app)}/deploy-lock`;

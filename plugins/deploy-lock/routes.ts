@@ -1,10 +1,7 @@
 // GET, PUT and DELETE /api/apps/:app/deploy-lock: whether new code may go live, locking (with a
 // reason) and unlocking. Reading needs the app's viewer role; locking and unlocking its deployer role.
 import type Router from '@koa/router';
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import { ScalariumError } from '../../server/core/errors.ts';
-import { appResource, declare } from '../../server/http/api/route-table.ts';
-import { readJson } from '../../server/http/json-body.ts';
+import { ScalariumError, appResource, declare, readJson, type Scalarium } from '../../server/plugin-api.ts';
 import { appLock, lockApp, unlockApp } from './service.ts';
 
 const PATH = '/api/apps/:app/deploy-lock';

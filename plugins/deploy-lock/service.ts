@@ -1,9 +1,5 @@
 // Locking and unlocking, shared by the API and the UI: checked input, one audit row each.
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import type { Principal } from '../../server/db/identity.ts';
-import { ScalariumError } from '../../server/core/errors.ts';
-import { requireApp } from '../../server/core/app-service.ts';
-import { audit } from '../../server/core/audit.ts';
+import { ScalariumError, audit, requireApp, type Principal, type Scalarium } from '../../server/plugin-api.ts';
 import { findLock, putLock, removeLock, type DeployLock } from './store.ts';
 
 const MAX_REASON = 200;

@@ -1,5 +1,5 @@
 // The deploy_locks table (migrations/001-deploy-locks.ts).
-import type { Db } from '../../server/db/knex.ts';
+import type { Db } from '../../server/plugin-api.ts';
 
 export interface DeployLock { reason: string; lockedBy: string; lockedAt: string }
 
