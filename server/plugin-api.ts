@@ -1,6 +1,7 @@
 // The plugin API: what a plugin needs from core, in one module. A plugin of your own imports from
 // here only (docs/plugins.md); core's other modules may change between versions, this one changes
-// with care. The built-in plugins are moving to it (plugins/deploy-lock uses nothing else).
+// with care. The built-in plugins are moving to it: deploy-lock, logging, procfile and timings use
+// nothing else (eslint.config.js ON_PLUGIN_API holds them to it).
 
 // The plugin object, the hooks and what they are called with.
 export type { Plugin, Scalarium, ServerCommand, Hooks } from './core/scalarium.ts';
@@ -19,6 +20,9 @@ export type { Release } from './db/releases.ts';
 export { ScalariumError } from './core/errors.ts';
 export { audit } from './core/audit.ts';
 export { requireApp } from './core/app-service.ts';
+// The one allow-list of names (apps, process types, …), and reading a file of pushed source safely.
+export { assertName, isValidName, isValidProcessType } from './core/names.ts';
+export { readSourceFile } from './build/source-files.ts';
 
 // API routes: declare() names the action a route needs; the authorize hook decides.
 export { declare, appResource, serverResource, type RouteDeclaration } from './http/api/route-table.ts';

@@ -4,11 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { LogLine } from '../../server/core/types.ts';
-import { declare, appResource } from '../../server/http/api/route-table.ts';
-import { requireApp } from '../../server/core/app-service.ts';
-import { isValidName } from '../../server/core/names.ts';
+import { appResource, declare, isValidName, requireApp, type LogLine, type Plugin, type Scalarium } from '../../server/plugin-api.ts';
 import { tapPlatformEvents } from './platform-events.ts';
 
 const NAME = 'logging';

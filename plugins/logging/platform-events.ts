@@ -1,7 +1,6 @@
 // What the platform did to an app goes into the app's log next to its own lines (as Heroku's
 // "heroku[api]" lines do): who changed what, and each deployment's outcome.
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import type { AuditEvent, DeploymentOutcome, LogLine } from '../../server/core/types.ts';
+import type { AuditEvent, DeploymentOutcome, LogLine, Scalarium } from '../../server/plugin-api.ts';
 
 /** Audit actions on an app (their target is the app's name) and how its log says them. */
 const APP_ACTIONS: Record<string, string> = {

@@ -1,8 +1,5 @@
 // Process types come from the Procfile, over the buildpack's defaults.
-import type { Plugin } from '../../server/core/scalarium.ts';
-import { isValidProcessType } from '../../server/core/names.ts';
-import { readSourceFile } from '../../server/build/source-files.ts';
-import { STAGE } from '../../server/core/stages.ts';
+import { STAGE, isValidProcessType, readSourceFile, type Plugin } from '../../server/plugin-api.ts';
 
 const NAME = 'procfile';
 

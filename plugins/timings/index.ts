@@ -1,7 +1,6 @@
 // One interceptor records how long every hook call takes (deployment steps, build phases, events),
 // exposed at GET /api/hooks/timings for operators and plugin authors.
-import type { Plugin } from '../../server/core/scalarium.ts';
-import { declare, serverResource } from '../../server/http/api/route-table.ts';
+import { declare, serverResource, type Plugin } from '../../server/plugin-api.ts';
 
 const NAME = 'timings';
 
