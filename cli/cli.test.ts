@@ -511,6 +511,16 @@ test('logs prints the last lines', async (t) => {
 
 test('logs --tail streams chunks as they arrive and ends cleanly when interrupted', async (t) => {
   const { api, agent, all } = await shopWithLogs(t);
+  // The server (in this process) takes a client that goes away mid-stream in its stride, silently.
+  const serverErrors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    serverErrors.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  t.teardown(() => {
+    process.stderr.write = write;
+  });
   const controller = new AbortController();
   let followed = false;
   const result = await cli(['logs', '--tail', '-a', 'shop'], {
@@ -530,6 +540,8 @@ test('logs --tail streams chunks as they arrive and ends cleanly when interrupte
   t.is(result.code, 0, result.stderr);
   t.is(result.stdout, `${all}2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n`);
   t.is(result.stderr, '');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.false(serverErrors.join('').includes('ERR_STREAM_PREMATURE_CLOSE'), serverErrors.join(''));
 });
 
 // ---------------------------------------------------------------------------------------------

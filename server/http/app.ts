@@ -25,6 +25,7 @@ import { uiRoutes } from './ui/routes.ts';
 
 export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
   const app = new Koa({ proxy: false });
+  app.on('error', reportError);
   app.use(errorHandler(scalarium));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -80,6 +81,16 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     throw new ScalariumError('not_found');
   });
   return app;
+}
+
+/**
+ * Errors koa reports after the response began (a streamed body that failed). A client that went
+ * away in the middle of a stream — Ctrl-C on `logs --tail`, a closed browser — is not one.
+ */
+function reportError(error: Error & { code?: string; status?: number; expose?: boolean }): void {
+  if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+  if (error.status === 404 || error.expose) return;
+  process.stderr.write(`${new Date().toISOString()} ${error.stack ?? error.message}\n`);
 }
 
 /** Catalogue errors become JSON for the API, plain text elsewhere; nothing else leaks. */
