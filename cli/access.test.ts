@@ -379,6 +379,10 @@ test('audit sends its filters as the query', async (t) => {
   t.deepEqual(entries.map((e) => [e.actor, e.action, e.target, e.outcome]), [['admin', 'config.change', 'shop', 'ok']]);
   const denied = JSON.parse((await cli(['audit', '--outcome', 'denied', '--json'], { env: api.env, cwd: api.cwd })).stdout) as Entry[];
   t.deepEqual(denied.map((e) => [e.actor, e.target]), [['alice', 'blog']]);
+  // A refused request is recorded by its method and route: that is an action to filter by too.
+  const byRoute = await cli(['audit', '--action', 'PATCH /api/apps/:app/config', '--json'], { env: api.env, cwd: api.cwd });
+  t.is(byRoute.code, 0, byRoute.stderr);
+  t.deepEqual((JSON.parse(byRoute.stdout) as Entry[]).map((e) => [e.actor, e.action, e.outcome]), [['alice', 'PATCH /api/apps/:app/config', 'denied']]);
   const all = await must<Entry[]>(api.server, 200, 'GET', '/api/audit');
   t.true(all.length > 5);
   const five = JSON.parse((await cli(['audit', '--since', '2026-11-01T00:00:00Z', '-n', '5', '--json'], { env: api.env, cwd: api.cwd })).stdout);

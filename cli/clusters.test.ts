@@ -126,11 +126,10 @@ test('human output: clusters, clusters:info, events, events --verbose', async (t
 
   t.is((await cli(['clusters:info', 'local'], opts)).stdout, [
     '=== local',
-    'Provider:     null',
-    'Credentials:  none stored: the server\'s AWS credential chain',
-    'Roles:        app=1 router=1',
-    'Instances:    2 instances online, 2 wanted',
-    'Apps:         blog',
+    'Provider:   null',
+    'Roles:      app=1 router=1',
+    'Instances:  2 instances online, 2 wanted',
+    'Apps:       blog',
     '',
     '=== Instances (2)',
     'ID              ROLE    STATE   ADDRESS  PROVIDER-ID  CONNECTED',

@@ -12,7 +12,7 @@ const audit: Command = {
   options: {
     since: { type: 'string', value: 'WHEN', description: 'only entries since 30m, 12h, 7d ago or an ISO date' },
     actor: { type: 'string', value: 'USER', description: 'only what this user did' },
-    action: { type: 'string', value: 'ACTION', description: 'only this action, e.g. config.change' },
+    action: { type: 'string', value: 'ACTION', description: 'only this action (or actions beginning so), e.g. config.change or "PATCH /api/apps/:app/config"' },
     target: { type: 'string', value: 'TARGET', description: 'only entries about this target, e.g. an app' },
     outcome: { type: 'string', value: 'OUTCOME', description: 'ok, denied or failed' },
     limit: { type: 'string', short: 'n', value: 'N', description: 'at most N entries' },
@@ -30,8 +30,10 @@ const audit: Command = {
     const actor = ctx.string('actor');
     if (actor !== undefined) checkName(ctx, 'user', actor);
     const action = ctx.string('action');
-    if (action !== undefined && !/^[a-z][a-z0-9_.-]{0,63}$/.test(action)) {
-      throw ctx.usage(`${JSON.stringify(action)} is not an action.`, 'Actions look like config.change or app.destroy.');
+    // An action is a name (config.change) or, for a refused request, its method and route
+    // (PATCH /api/apps/:app/config); either may be given by its beginning (PATCH, git.).
+    if (action !== undefined && !/^(?:[a-z][a-z0-9_.-]{0,63}|[A-Z]{3,7}(?: \/[A-Za-z0-9/:._-]{0,240})?)$/.test(action)) {
+      throw ctx.usage(`${JSON.stringify(action)} is not an action.`, 'Actions look like config.change or app.destroy, or for a refused request like "PATCH /api/apps/:app/config".');
     }
     const target = ctx.string('target');
     if (target !== undefined && (target === '' || target.length > 200)) throw ctx.usage('--target needs a value of at most 200 characters.');

@@ -322,7 +322,7 @@ export function settingFields(cluster: Cluster): [string, string][] {
   const credentials = settings.credentials;
   if (typeof credentials === 'string' && credentials) pairs.push(['Credentials', credentials]);
   else if (credentials && typeof credentials === 'object') pairs.push(['Credentials', 'stored']);
-  else if (cluster.provider !== 'local') pairs.push(['Credentials', 'none stored: the server\'s AWS credential chain']);
+  else if (cluster.provider === 'ec2') pairs.push(['Credentials', 'none stored: the server\'s AWS credential chain']);
   return pairs;
 }
 
