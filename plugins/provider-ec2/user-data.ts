@@ -51,15 +51,18 @@ export function agentSocketUrl(baseUrl: string): string {
   return `${serverBaseUrl(baseUrl).replace(/^http/, 'ws')}/agent`;
 }
 
-// Downloads the instance program with Node's fetch (Node ≥ 18). Exit 3 means "no fetch here".
-// Single quotes are not allowed inside: the script is embedded in '…'.
+// Downloads the instance program with node:http(s): fetch() would refuse a server on a port
+// browsers block (5060, 6000, …). Single quotes are not allowed inside: the script is embedded in '…'.
 const FETCH_JS = [
-  'if (typeof fetch !== "function") process.exit(3);',
+  'const url = new URL(process.env.SCALARIUM_HTTP_URL + "/internal/agent.mjs");',
+  'const fail = (error) => { console.error("download failed: " + error.message); process.exit(1); };',
   'const headers = { authorization: "Bearer " + process.env.SCALARIUM_INSTANCE_TOKEN, "x-scalarium-instance": process.env.SCALARIUM_INSTANCE_ID };',
-  'fetch(process.env.SCALARIUM_HTTP_URL + "/internal/agent.mjs", { headers, signal: AbortSignal.timeout(60000) })',
-  '  .then(async (res) => { if (!res.ok) throw new Error("HTTP " + res.status);',
-  '    require("node:fs").writeFileSync(process.argv[1], Buffer.from(await res.arrayBuffer()), { mode: 0o600 }); })',
-  '  .catch((error) => { console.error("download failed: " + error.message); process.exit(1); });',
+  'const req = require(url.protocol === "https:" ? "node:https" : "node:http").get(url, { headers, timeout: 60000 }, (res) => {',
+  '  if (res.statusCode !== 200) fail(new Error("HTTP " + res.statusCode));',
+  '  const out = require("node:fs").createWriteStream(process.argv[1], { mode: 0o600 });',
+  '  res.on("error", fail).pipe(out).on("error", fail).on("finish", () => process.exit(0));',
+  '});',
+  'req.on("timeout", () => req.destroy(new Error("no answer for 60 s"))).on("error", fail);',
 ].join('\n');
 
 // The instance's private IPv4 from the metadata service (IMDSv2, then v1), best effort.
@@ -168,12 +171,6 @@ tries=0
 while :; do
   node -e ${shQuote(FETCH_JS)} "$PROGRAM.part"
   status=$?
-  if [ "$status" -eq 3 ] && command -v curl >/dev/null 2>&1; then
-    printf 'Authorization: Bearer %s\\nX-Scalarium-Instance: %s\\n' "$SCALARIUM_INSTANCE_TOKEN" "$SCALARIUM_INSTANCE_ID" >"$ROOT/.headers"
-    curl -fsS --max-time 60 -H @"$ROOT/.headers" -o "$PROGRAM.part" "$SCALARIUM_HTTP_URL/internal/agent.mjs"
-    status=$?
-    rm -f "$ROOT/.headers"
-  fi
   [ "$status" -eq 0 ] && break
   tries=$((tries + 1))
   if [ "$tries" -ge 30 ]; then

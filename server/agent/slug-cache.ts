@@ -4,11 +4,28 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import http from 'node:http';
+import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 
 /** Slugs are made by the server; this only stops a runaway download filling the disk. */
 const MAX_SLUG_BYTES = 4 * 1024 ** 3;
+/** A download that sends nothing for this long has stalled. */
+const IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * GET with node:http(s), not fetch: fetch refuses the ports browsers block (5060, 6000, …), and the
+ * server may well listen on one of them (SCALARIUM_PORT).
+ */
+function get(url: string, headers: Record<string, string>): Promise<http.IncomingMessage> {
+  const client = new URL(url).protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, { headers }, resolve);
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${new URL(url).origin} for ${IDLE_TIMEOUT_MS / 1000} s`)));
+    req.once('error', reject);
+  });
+}
 
 export class SlugCache {
   private readonly inflight = new Map<string, Promise<string>>();
@@ -40,8 +57,11 @@ export class SlugCache {
     if (fs.existsSync(target)) return target;
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const part = `${target}.part`;
-    const res = await fetch(url, { headers: this.authHeader() });
-    if (!res.ok || !res.body) throw new Error(`slug download failed: HTTP ${res.status}`);
+    const res = await get(url, this.authHeader());
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new Error(`slug download failed: HTTP ${res.statusCode}`);
+    }
     const hash = crypto.createHash('sha256');
     let bytes = 0;
     const count = new Transform({
@@ -53,7 +73,7 @@ export class SlugCache {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), count, fs.createWriteStream(part, { mode: 0o600 }));
+      await pipeline(res, count, fs.createWriteStream(part, { mode: 0o600 }));
       if (hash.digest('hex') !== sha256) throw new Error('slug download corrupted: checksum mismatch');
       await fsp.rename(part, target);
       return target;
