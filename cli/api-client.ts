@@ -1,6 +1,9 @@
 // The one place that talks HTTP to the Scalarium REST API (docs/api.md): base URL, bearer token,
 // JSON in and out, and the API's error shape `{ error: { code, message, hint } }` turned into a
 // typed ApiError the CLI prints as `▸ message` + hint.
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
 import { CliError, UsageError } from './errors.ts';
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -66,6 +69,12 @@ export interface RequestOptions {
   /** A binary body (an uploaded tarball) instead of JSON. */
   raw?: { data: Uint8Array; type: string };
   accept?: string;
+  /**
+   * Work that may take long or stream for hours (a deploy's build, `logs --tail`): sent with
+   * node:http(s), which has no timeouts of its own. fetch() gives up after 300 s without headers
+   * (a long build) or without a body chunk (a quiet log).
+   */
+  long?: boolean;
 }
 
 export class ApiClient {
@@ -91,8 +100,13 @@ export class ApiClient {
 
   /** POSTs a binary body and parses the JSON answer. */
   async upload<T>(path: string, data: Uint8Array, type: string): Promise<T> {
-    const response = await this.request('POST', path, { raw: { data, type } });
+    const response = await this.request('POST', path, { raw: { data, type }, long: true });
     return (await response.json()) as T;
+  }
+
+  /** A POST that may take as long as a build and a rollout (deploys): no client-side timeout. */
+  postLong<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('POST', path, { body, long: true });
   }
 
   put<T>(path: string, body: unknown): Promise<T> {
@@ -122,9 +136,9 @@ export class ApiClient {
     }
   }
 
-  /** A streaming text request (logs): the response body, to be read chunk by chunk. */
+  /** A streaming text request (logs): the response body, to be read chunk by chunk, for as long as it lasts. */
   async stream(path: string, query?: Query): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.request('GET', path, { query, accept: 'text/plain' });
+    const response = await this.request('GET', path, { query, accept: 'text/plain', long: true });
     if (!response.body) return new ReadableStream({ start: (controller) => controller.close() });
     return response.body;
   }
@@ -154,7 +168,10 @@ export class ApiClient {
     }
     let response: Response;
     try {
-      response = await fetch(this.url(path, options.query), { method, headers, body, signal: this.signal, redirect: 'manual' });
+      const url = this.url(path, options.query);
+      response = options.long
+        ? await requestWithoutTimeouts(url, method, headers, body, this.signal)
+        : await fetch(url, { method, headers, body, signal: this.signal, redirect: 'manual' });
     } catch (error) {
       throw this.transportError(error);
     }
@@ -202,6 +219,25 @@ export class ApiClient {
         ? 'Is this URL a Scalarium server (the API lives under /api)?'
         : undefined);
   }
+}
+
+/** The same request with node:http(s), answered as a fetch Response (its body streams). */
+async function requestWithoutTimeouts(url: string, method: string, headers: Record<string, string>, body: string | Blob | undefined, signal?: AbortSignal): Promise<Response> {
+  const data = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : Buffer.from(await body.arrayBuffer());
+  const client = new URL(url).protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(url, { method, headers: { ...headers, ...(data ? { 'content-length': String(data.length) } : {}) }, signal }, (res) => {
+      const status = res.statusCode ?? 502;
+      const answer = new Headers();
+      for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) answer.set(key, Array.isArray(value) ? value.join(', ') : value);
+      // A Response may not have a body for these statuses.
+      const stream = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      if (!stream) res.resume();
+      resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: answer }));
+    });
+    req.once('error', reject);
+    req.end(data);
+  });
 }
 
 export function isAbort(error: unknown): boolean {

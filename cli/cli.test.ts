@@ -7,6 +7,7 @@
 import test from 'ava';
 import Koa from 'koa';
 import { once } from 'node:events';
+import http from 'node:http';
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -506,6 +507,7 @@ test('logs prints the last lines', async (t) => {
   const result = await cli(['logs', '-n', '1', '-a', 'shop'], { env: api.env, cwd: api.cwd });
   t.deepEqual(result, { code: 0, stdout: '2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n', stderr: '' });
   t.is((await cli(['logs', '-a', 'shop'], { env: api.env, cwd: api.cwd })).stdout, all);
+  t.deepEqual(await cli(['logs', '-n', '0', '-a', 'shop'], { env: api.env, cwd: api.cwd }), { code: 0, stdout: '', stderr: '' }, '-n 0: no past lines');
   t.regex(all, /scalarium: release v\d+ \(.*, by admin\) is live\n/, 'the platform says what went live');
 });
 
@@ -542,6 +544,35 @@ test('logs --tail streams chunks as they arrive and ends cleanly when interrupte
   t.is(result.stderr, '');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.false(serverErrors.join('').includes('ERR_STREAM_PREMATURE_CLOSE'), serverErrors.join(''));
+});
+
+test('logs --tail reconnects when the stream ends, asking only for new lines, and says so on stderr', async (t) => {
+  // FAKE log server: it stands in for a server that restarts (the test server cannot come back on
+  // the same port): the first stream ends after one line, the second stays open.
+  const asked: string[] = [];
+  const fakeLogServer = http.createServer((req, res) => {
+    asked.push(new URL(req.url!, 'http://x').search);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    if (asked.length === 1) res.end('before the restart\n');
+    else res.write('after the restart\n');
+  });
+  await new Promise<void>((resolve) => fakeLogServer.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => {
+    fakeLogServer.closeAllConnections();
+    fakeLogServer.close(() => resolve());
+  }));
+  const box = await sandbox(t, { SCALARIUM_SERVER: `http://127.0.0.1:${(fakeLogServer.address() as AddressInfo).port}`, SCALARIUM_TOKEN: UNKNOWN_TOKEN });
+  const controller = new AbortController();
+  const result = await cli(['logs', '--tail', '-n', '5', '-a', 'shop'], {
+    env: box.env, cwd: join(box.dir, 'work'), signal: controller.signal,
+    onStdout: (all) => {
+      if (all.includes('after the restart')) controller.abort();
+    },
+  });
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stdout, 'before the restart\nafter the restart\n');
+  t.regex(result.stderr, /▸ The log stream ended \(the server closed it\); reconnecting in 0\.5 s…\n▸ Reconnected\.\n/);
+  t.deepEqual(asked, ['?lines=5&tail=1', '?lines=0&tail=1'], 'the past lines once, then only new ones');
 });
 
 // ---------------------------------------------------------------------------------------------

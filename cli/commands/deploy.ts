@@ -44,16 +44,16 @@ const deploy: Command = {
     } else if (options.archive !== undefined) {
       if (!/^https?:\/\//.test(options.archive)) throw ctx.usage('--archive must be an http(s) URL.');
       what = options.archive;
-      send = () => api.post<Release>(target, { archive: options.archive });
+      send = () => api.postLong<Release>(target, { archive: options.archive });
     } else if (options.release !== undefined) {
       const version = parseVersion(ctx, options.release);
       what = `v${version}`;
-      send = () => api.post<Release>(target, { release: version });
+      send = () => api.postLong<Release>(target, { release: version });
     } else {
       const commit = options.commit ?? 'main';
       if (!/^(?:[0-9a-f]{7,40}|main|master)$/.test(commit)) throw ctx.usage(`${JSON.stringify(commit)} is not a commit id.`, 'Use 7-40 hexadecimal characters, main or master.');
       what = commit;
-      send = () => api.post<Release>(target, { commit });
+      send = () => api.postLong<Release>(target, { commit });
     }
     const release = await ctx.progress(`Deploying ${what} to ${app}`, send, (r) => `done, v${r.version}`);
     if (ctx.json) return ctx.printJson(release);

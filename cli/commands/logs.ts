@@ -1,6 +1,6 @@
 // logs: the last lines of the app's log, and with --tail the new ones as they come.
 import { isAbort } from '../api-client.ts';
-import type { Command } from '../command.ts';
+import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 
 const logs: Command = {
@@ -18,31 +18,75 @@ const logs: Command = {
     const tail = ctx.flag('tail');
     const path = await ctx.appPath('/logs');
     const api = await ctx.api();
-    let body: ReadableStream<Uint8Array>;
-    try {
-      body = await api.stream(path, { lines: Number(num), tail: tail ? 1 : undefined });
-    } catch (error) {
-      if (isAbort(error) || ctx.signal?.aborted) return 0;
-      throw error;
-    }
-    const reader = body.getReader();
-    const stop = () => void reader.cancel().catch(() => {});
-    ctx.signal?.addEventListener('abort', stop, { once: true });
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value && value.byteLength > 0) ctx.io.stdout.write(value);
+    if (!tail) {
+      try {
+        await copy(ctx, await api.stream(path, { lines: Number(num) }));
+      } catch (error) {
+        if (!isAbort(error) && !ctx.signal?.aborted) throw error;
       }
-    } catch (error) {
-      if (isAbort(error) || ctx.signal?.aborted) return 0;
-      throw new CliError(`The log stream from ${api.server} broke: ${(error as Error).message}`);
-    } finally {
-      ctx.signal?.removeEventListener('abort', stop);
+      return 0;
     }
-    if (tail && !ctx.signal?.aborted) ctx.err('▸ The server closed the log stream.');
-    return 0;
+    // A tail lasts until Ctrl-C: when the stream ends (the server restarted, the network broke) it
+    // reconnects and goes on with the new lines, saying so on stderr.
+    let lines = Number(num);
+    let connected = false;
+    let backoffMs = 0;
+    for (;;) {
+      let reason = 'the server closed it';
+      try {
+        const body = await api.stream(path, { lines, tail: 1 });
+        if (connected) ctx.err('▸ Reconnected.');
+        connected = true;
+        backoffMs = 0;
+        await copy(ctx, body);
+      } catch (error) {
+        if (isAbort(error) || ctx.signal?.aborted) return 0;
+        // Not reachable at all the first time: that is an error to report, not one to wait out.
+        if (!connected) throw error;
+        reason = (error as Error).message;
+      }
+      if (ctx.signal?.aborted) return 0;
+      lines = 0;
+      backoffMs = Math.min(Math.max(backoffMs * 2, 500), 10_000);
+      ctx.err(`▸ The log stream ended (${reason.replace(/\.$/, '')}); reconnecting in ${backoffMs / 1000} s…`);
+      if (!(await sleep(backoffMs, ctx.signal))) return 0;
+    }
   },
 };
+
+/** Writes the stream to stdout until it ends; Ctrl-C ends it quietly. */
+async function copy(ctx: Context, body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  const stop = () => void reader.cancel().catch(() => {});
+  ctx.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value && value.byteLength > 0) ctx.io.stdout.write(value);
+    }
+  } catch (error) {
+    if (isAbort(error) || ctx.signal?.aborted) return;
+    throw new CliError(`The log stream broke: ${(error as Error).message}`);
+  } finally {
+    ctx.signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Waits, or resolves false at once when Ctrl-C comes first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 export const commands: Command[] = [logs];

@@ -18,6 +18,7 @@ export function formatLine(line: LogLine): string {
 
 /** The last `count` lines of a file without reading all of it. */
 export async function tailFile(file: string, count: number): Promise<string> {
+  if (count <= 0) return '';
   const handle = await fsp.open(file, 'r').catch(() => undefined);
   if (!handle) return '';
   try {
@@ -84,7 +85,9 @@ export function createLoggingPlugin(): Plugin {
           method: 'get', path: '/api/apps/:app/logs', action: 'logs', resource: appResource,
           async handler(ctx) {
             const app = await requireApp(scalarium, ctx.params.app);
-            const lines = Math.min(Math.max(Number(ctx.query.lines ?? 100) || 100, 1), MAX_LINES);
+            // 0 is a real answer: none of the past (a tail that reconnects asks for that).
+            const asked = typeof ctx.query.lines === 'string' ? Number(ctx.query.lines) : 100;
+            const lines = Number.isInteger(asked) && asked >= 0 ? Math.min(asked, MAX_LINES) : 100;
             const recent = await tailFile(logs.fileOf(app.name), lines);
             ctx.type = 'text/plain; charset=utf-8';
             if (!ctx.query.tail) {
