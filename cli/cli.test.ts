@@ -412,6 +412,14 @@ test('config:set sends KEY=VALUE pairs (values may contain "=") and reports the 
   t.is(unset.code, 0);
   t.is(unset.stderr, 'Unsetting GREETING and ZED and restarting shop... done, v4\n');
   t.deepEqual(Object.keys(await must(api.server, 200, 'GET', '/api/apps/shop/config')).sort(), ['DATABASE_URL', 'EMPTY', 'LOG_LEVEL']);
+
+  // Unsetting what is not set, or setting what is already set, changes nothing: no release, no restart.
+  for (const args of [['config:unset', 'GREETING'], ['config:set', 'LOG_LEVEL=debug']]) {
+    const same = await cli([...args, '-a', 'shop'], { env: api.env, cwd: api.cwd });
+    t.is(same.code, 0, same.stderr);
+    t.regex(same.stderr, /\.\.\. nothing to change \(no new release\)\n$/, args.join(' '));
+  }
+  t.is((await must<unknown[]>(api.server, 200, 'GET', '/api/apps/shop/releases')).length, 4, 'still v4');
 });
 
 test('on a TTY the progress line has a spinner and ends with the result', async (t) => {

@@ -11,6 +11,8 @@ type ConfigVars = Record<string, string>;
 interface ConfigChange {
   config: ConfigVars;
   release: Release | null;
+  /** Nothing differed from the config vars as they were: no release was made. */
+  unchanged?: boolean;
 }
 
 function sortedEntries(config: ConfigVars): [string, string][] {
@@ -23,7 +25,8 @@ function checkKey(ctx: Context, key: string): void {
 
 function doneText(app: string) {
   return (change: ConfigChange) =>
-    change?.release ? `done, v${change.release.version}` : `done (${app} has no release yet: applied at the first deploy)`;
+    change?.unchanged ? 'nothing to change (no new release)'
+      : change?.release ? `done, v${change.release.version}` : `done (${app} has no release yet: applied at the first deploy)`;
 }
 
 const show: Command = {

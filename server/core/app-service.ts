@@ -105,7 +105,7 @@ export function validateConfigChange(change: unknown): Record<string, string | n
 }
 
 /** Changes config vars; with a release live, makes a new release and restarts onto it. */
-export async function setConfig(scalarium: Scalarium, principal: Principal, name: string, rawChange: unknown, output: Output = silent): Promise<{ config: Record<string, string>; release: Release | null }> {
+export async function setConfig(scalarium: Scalarium, principal: Principal, name: string, rawChange: unknown, output: Output = silent): Promise<{ config: Record<string, string>; release: Release | null; unchanged?: true }> {
   const change = validateConfigChange(rawChange);
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'config change', async () => {
@@ -114,6 +114,10 @@ export async function setConfig(scalarium: Scalarium, principal: Principal, name
     for (const [k, v] of Object.entries(change)) {
       if (v === null) delete after[k];
       else after[k] = v;
+    }
+    // Setting what is already set, or unsetting what is not: nothing to release, restart or audit.
+    if (JSON.stringify(Object.entries(after).sort()) === JSON.stringify(Object.entries(before).sort())) {
+      return { config: before, release: null, unchanged: true };
     }
     const current = await latestRelease(scalarium.db, app.id);
     const keys = Object.keys(change).join(', ');

@@ -18,7 +18,10 @@ export function configRoutes(scalarium: Scalarium, router: Router): void {
     method: 'patch', path: '/api/apps/:app/config', action: 'configure', resource: appResource,
     async handler(ctx, principal) {
       const result = await setConfig(scalarium, principal, ctx.params.app, await readJson(ctx));
-      ctx.body = { config: result.config, release: result.release ? releaseJson(result.release, result.release.version) : null };
+      ctx.body = {
+        config: result.config, release: result.release ? releaseJson(result.release, result.release.version) : null,
+        ...(result.unchanged ? { unchanged: true } : {}),
+      };
     },
   });
 }

@@ -63,12 +63,14 @@ export function appActionRoutes(scalarium: Scalarium, router: Router): void {
   });
   post(scalarium, router, 'config', 'configure', async (app, form, principal) => {
     const key = (form.key ?? '').trim();
-    const { release } = await setConfig(scalarium, principal, app, { [key]: form.value ?? '' });
+    const { release, unchanged } = await setConfig(scalarium, principal, app, { [key]: form.value ?? '' });
+    if (unchanged) return `${key} already had that value: nothing changed`;
     return `Set ${key}${release ? `, restarted as v${release.version}` : ''}`;
   }, (form) => ({ configForm: { key: form.key ?? '', value: form.value ?? '' } }));
   post(scalarium, router, 'config/unset', 'configure', async (app, form, principal) => {
     const key = (form.key ?? '').trim();
-    const { release } = await setConfig(scalarium, principal, app, { [key]: null });
+    const { release, unchanged } = await setConfig(scalarium, principal, app, { [key]: null });
+    if (unchanged) return `${key} was not set: nothing changed`;
     return `Unset ${key}${release ? `, restarted as v${release.version}` : ''}`;
   });
   post(scalarium, router, 'scale', 'scale', async (app, form, principal) => {
