@@ -107,6 +107,8 @@ test('usage errors exit 2 before any request is made', async (t) => {
     [['rollback', 'v0', '-a', 'shop'], /"v0" is not a release version/],
     [['logs', '--num', 'ten', '-a', 'shop'], /--num must be a whole number/],
     [['logs', '--tail=yes', '-a', 'shop'], /Option -t, --tail does not take a value/],
+    [['logs', '-n', '-1', '-a', 'shop'], /Option -n needs a value; one that starts with "-" must be given as --num=VALUE/],
+    [['logs', '--num=-1', '-a', 'shop'], /--num must be a whole number, got "-1"/],
     [['config'], /No app given, and no git remote "scalarium"/],
     [['--app', 'shop', 'config'], /Expected a command before --app/],
     [['login', '--server', 'ftp://example.com', '--token', 'x'], /must start with http:\/\/ or https:\/\//],

@@ -178,6 +178,11 @@ function wantsHelp(args: readonly string[]): boolean {
   return false;
 }
 
+/** "-n" → "num" (the message of the parser names the option as it was typed). */
+function longName(options: Record<string, { short?: string }>, typed: string): string {
+  return Object.entries(options).find(([name, spec]) => `-${spec.short}` === typed || `--${name}` === typed)?.[0] ?? typed.replace(/^-+/, '');
+}
+
 function parse(command: Command, args: string[]): { positionals: string[]; values: Record<string, string | boolean | undefined> } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, spec] of Object.entries(optionsOf(command))) {
@@ -194,7 +199,10 @@ function parse(command: Command, args: string[]): { positionals: string[]; value
       e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option
         ? `Unknown option ${option} for \`scalarium ${command.name}\`.`
         : e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option
-          ? `Option ${option.replace(/ <value>$/, '')} ${/argument missing/.test(e.message) ? 'needs a value' : 'does not take a value'}.`
+          ? /argument is ambiguous/.test(e.message)
+            // "-n -1": a value that starts with a dash looks like another option to the parser.
+            ? `Option ${option} needs a value; one that starts with "-" must be given as --${longName(options, option)}=VALUE.`
+            : `Option ${option.replace(/ <value>$/, '')} ${/argument missing/.test(e.message) ? 'needs a value' : 'does not take a value'}.`
           : e.message;
     throw new UsageError(message, undefined, command.name);
   }

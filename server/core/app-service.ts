@@ -202,7 +202,7 @@ export async function restart(scalarium: Scalarium, principal: Principal, name: 
     const current = await latestRelease(scalarium.db, app.id);
     if (!current) throw new ScalariumError('no_release', { app: app.name });
     if (type !== undefined && (typeof type !== 'string' || !Object.hasOwn(current.processTypes, type))) {
-      throw new ScalariumError('invalid_formation', { reason: `no process type "${describeValue(type).slice(0, 40)}"` });
+      throw new ScalariumError('unknown_process_type', { app: app.name, type: describeValue(type).slice(0, 40), types: Object.keys(current.processTypes).join(', ') });
     }
     const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;
     await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type as string] : undefined });

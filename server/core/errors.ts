@@ -25,6 +25,11 @@ export const catalogue = {
     hint: () => 'Use letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL).',
   },
   invalid_config_value: { status: 400, message: (p) => `The value of ${p.key} is too long or contains a NUL byte.` },
+  unknown_process_type: {
+    status: 400,
+    message: (p) => `App ${p.app} has no process type ${q(p.type)}.`,
+    hint: (p) => `Its current release runs ${p.types || 'no process types'}; \`scalarium ps\` lists the processes.`,
+  },
   invalid_formation: {
     status: 400,
     message: (p) => `Invalid formation: ${p.reason}.`,

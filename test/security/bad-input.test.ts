@@ -316,7 +316,7 @@ test.serial('formation, restart and rollback: hostile process types and versions
     assertClientError(t, await raw('PATCH', `/api/apps/${APP}/formation`, body), `formation ${body}`, /^invalid_(formation|body)$/);
   }
   for (const type of [`$(touch ${MARK})`, '../web', '__proto__', 'constructor', 7, ['web']]) {
-    assertClientError(t, await raw('POST', `/api/apps/${APP}/restart`, JSON.stringify({ type })), `restart type ${show(type)}`, 'invalid_formation');
+    assertClientError(t, await raw('POST', `/api/apps/${APP}/restart`, JSON.stringify({ type })), `restart type ${show(type)}`, 'unknown_process_type');
   }
   for (const version of ['$(id)', '../1', -1, 1e100, 'v1; touch x', '0x1', ' 1', 'v', { v: 1 }]) {
     assertClientError(t, await raw('POST', `/api/apps/${APP}/rollback`, JSON.stringify({ version })), `rollback ${show(version)}`, 'invalid_version');
