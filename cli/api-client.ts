@@ -158,10 +158,10 @@ export class ApiClient {
       'user-agent': this.userAgent,
     };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    let body: string | Blob | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.raw) {
       headers['content-type'] = options.raw.type;
-      body = new Blob([new Uint8Array(options.raw.data)]);
+      body = options.raw.data;
     } else if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.body);
@@ -171,7 +171,7 @@ export class ApiClient {
       const url = this.url(path, options.query);
       response = options.long
         ? await requestWithoutTimeouts(url, method, headers, body, this.signal)
-        : await fetch(url, { method, headers, body, signal: this.signal, redirect: 'manual' });
+        : await fetch(url, { method, headers, body: body instanceof Uint8Array ? new Blob([new Uint8Array(body)]) : body, signal: this.signal, redirect: 'manual' });
     } catch (error) {
       throw this.transportError(error);
     }
@@ -222,8 +222,9 @@ export class ApiClient {
 }
 
 /** The same request with node:http(s), answered as a fetch Response (its body streams). */
-async function requestWithoutTimeouts(url: string, method: string, headers: Record<string, string>, body: string | Blob | undefined, signal?: AbortSignal): Promise<Response> {
-  const data = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : Buffer.from(await body.arrayBuffer());
+function requestWithoutTimeouts(url: string, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, signal?: AbortSignal): Promise<Response> {
+  // An uploaded tarball is sent as it is: no copy of it (it may be hundreds of MB).
+  const data = typeof body === 'string' ? Buffer.from(body) : body;
   const client = new URL(url).protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.request(url, { method, headers: { ...headers, ...(data ? { 'content-length': String(data.length) } : {}) }, signal }, (res) => {

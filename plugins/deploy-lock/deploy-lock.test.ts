@@ -95,8 +95,8 @@ test('the UI: a tab on the app\'s pages, a page with the lock, and forms to lock
   const page = await ui.get(locked.location!);
   t.regex(page.html, /Deploys of shop are locked/);
   t.regex(page.html, /<strong>Locked<\/strong> by admin since .*: &lt;b&gt;freeze&lt;\/b&gt;<\/p>/, 'the reason is escaped');
-  const bad = await ui.post('/apps/shop/deploy-lock/remove', {});
-  t.is(bad.status, 303);
+  const unlocked = await ui.post('/apps/shop/deploy-lock/remove', {});
+  t.is(unlocked.status, 303);
   t.regex((await ui.get('/apps/shop/deploy-lock')).html, /<strong>Unlocked<\/strong>/);
   t.is((await ui.get('/apps/nope/deploy-lock')).status, 404);
 });

@@ -1,7 +1,7 @@
 // GET, PUT and DELETE /api/apps/:app/deploy-lock: whether new code may go live, locking (with a
 // reason) and unlocking. Reading needs the app's viewer role; locking and unlocking its deployer role.
 import type Router from '@koa/router';
-import { ScalariumError, appResource, declare, readJson, type Scalarium } from '../../server/plugin-api.ts';
+import { appResource, declare, readJson, type Scalarium } from '../../server/plugin-api.ts';
 import { appLock, lockApp, unlockApp } from './service.ts';
 
 const PATH = '/api/apps/:app/deploy-lock';
@@ -16,9 +16,9 @@ export function deployLockRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'put', path: PATH, action: 'deploy', resource: appResource,
     async handler(ctx, principal) {
-      const body = (await readJson(ctx)) ?? {};
-      if (typeof body !== 'object' || Array.isArray(body)) throw new ScalariumError('invalid_body', { reason: 'expected {"reason": "…"}' });
-      ctx.body = await lockApp(scalarium, principal, ctx.params.app!, (body as { reason?: unknown }).reason);
+      // readJson answers an object ({} for an empty body) or refuses the request.
+      const body = (await readJson(ctx)) as { reason?: unknown };
+      ctx.body = await lockApp(scalarium, principal, ctx.params.app!, body.reason);
     },
   });
   declare(scalarium, router, {

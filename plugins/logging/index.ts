@@ -86,7 +86,7 @@ export function createLoggingPlugin(): Plugin {
           async handler(ctx) {
             const app = await requireApp(scalarium, ctx.params.app);
             // 0 is a real answer: none of the past (a tail that reconnects asks for that).
-            const asked = typeof ctx.query.lines === 'string' ? Number(ctx.query.lines) : 100;
+            const asked = typeof ctx.query.lines === 'string' && ctx.query.lines !== '' ? Number(ctx.query.lines) : 100;
             const lines = Number.isInteger(asked) && asked >= 0 ? Math.min(asked, MAX_LINES) : 100;
             const recent = await tailFile(logs.fileOf(app.name), lines);
             ctx.type = 'text/plain; charset=utf-8';
