@@ -115,9 +115,9 @@ test('human tables: users, access, tokens, keys, audit', async (t) => {
   ].join('\n'));
 
   t.is(withoutDates((await cli(['audit', '-n', '2'], opts)).stdout), [
-    'AT                       ACTOR  ACTION                       TARGET  OUTCOME  SOURCE',
-    'YYYY-MM-DD hh:mm:ss UTC  alice  PATCH /api/apps/:app/config  blog    denied   127.0.0.1',
-    'YYYY-MM-DD hh:mm:ss UTC  admin  config.change                shop    ok       127.0.0.1',
+    'AT                       ACTOR                  ACTION                       TARGET  OUTCOME  SOURCE',
+    'YYYY-MM-DD hh:mm:ss UTC  alice (token laptop)   PATCH /api/apps/:app/config  blog    denied   127.0.0.1',
+    'YYYY-MM-DD hh:mm:ss UTC  admin (token initial)  config.change                shop    ok       127.0.0.1',
     '',
   ].join('\n'));
 });
@@ -194,7 +194,28 @@ test('a user who is not an admin gets the 403 message', async (t) => {
   const world = await accessWorld(t);
   const api = await loggedIn(t, { server: world.server, token: world.alice });
   const result = await cli(['users'], { env: api.env, cwd: api.cwd });
-  t.deepEqual(result, { code: 1, stdout: '', stderr: '▸ You are not allowed to do that.\n' });
+  t.deepEqual(result, { code: 1, stdout: '', stderr: '▸ You are not allowed to do that: admin on this server needs the admin role.\n' });
+});
+
+test('a refusal names the role the action needs and what limits the caller: their own role, or the token\'s cap; the audit log names the token', async (t) => {
+  const world = await accessWorld(t);
+  const alice = await loggedIn(t, { server: world.server, token: world.alice });
+  const asAlice = await cli(['config:set', 'X=1', '-a', 'shop'], { env: alice.env, cwd: alice.cwd });
+  t.is(asAlice.code, 1);
+  t.is(asAlice.stderr, 'Setting config vars and restarting shop... failed\n▸ You are not allowed to do that: configure on app shop needs the manager role; you have deployer.\n');
+
+  // The admin's token "ci" is capped at deployer: the admin could, the token cannot.
+  const { token } = await must<{ token: string }>(world.server, 201, 'POST', '/api/tokens', { name: 'ci-2', app: 'shop', role: 'deployer', expires: '1d' });
+  const capped = await loggedIn(t, { server: world.server, token });
+  await world.server.deployFakeRelease('shop', { processTypes: { web: 'node server.js' } });
+  const asToken = await cli(['config:set', 'X=1', '-a', 'shop'], { env: capped.env, cwd: capped.cwd });
+  t.is(asToken.code, 1);
+  t.is(asToken.stderr, 'Setting config vars and restarting shop... failed\n▸ You are not allowed to do that: configure on app shop needs the manager role; the token ci-2 is capped at deployer.\n');
+  t.is((await cli(['ps:restart', '-a', 'shop'], { env: capped.env, cwd: capped.cwd })).code, 0, 'what the token may do, it does');
+
+  const audit = await cli(['audit', '--target', 'shop', '--limit', '2'], { env: world.env, cwd: world.cwd });
+  t.regex(audit.stdout, /admin \(token ci-2\) +ps\.restart +shop +ok/);
+  t.regex(audit.stdout, /admin \(token ci-2\) +PATCH \/api\/apps\/:app\/config +shop +denied/);
 });
 
 test('access:grant and access:revoke send the documented bodies', async (t) => {

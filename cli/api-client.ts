@@ -98,6 +98,11 @@ export class ApiClient {
     return this.json<T>('POST', path, { body: body ?? {} });
   }
 
+  /** GETs a text answer (a build log) as it is. */
+  async text(path: string): Promise<string> {
+    return this.readText(await this.request('GET', path, { accept: 'text/plain' }));
+  }
+
   /** POSTs a binary body and parses the JSON answer. */
   async upload<T>(path: string, data: Uint8Array, type: string): Promise<T> {
     const response = await this.request('POST', path, { raw: { data, type }, long: true });
@@ -141,6 +146,45 @@ export class ApiClient {
     const response = await this.request('GET', path, { query, accept: 'text/plain', long: true });
     if (!response.body) return new ReadableStream({ start: (controller) => controller.close() });
     return response.body;
+  }
+
+  /**
+   * A request answered with NDJSON events (a deploy's progress), yielded one by one for as long as
+   * the answer lasts. A server that answers with one JSON document instead yields it as `{release}`.
+   */
+  async *events(method: string, path: string, options: Pick<RequestOptions, 'body' | 'raw'>): AsyncGenerator<Record<string, unknown>> {
+    const response = await this.request(method, path, { ...options, accept: 'application/x-ndjson', long: true });
+    if (!(response.headers.get('content-type') ?? '').includes('ndjson')) {
+      yield { release: JSON.parse(await this.readText(response)) as unknown };
+      return;
+    }
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let pending = '';
+    try {
+      for await (const chunk of response.body) {
+        pending += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) yield this.event(line, method, path);
+        }
+      }
+    } catch (error) {
+      throw this.transportError(error);
+    }
+    if (pending.trim()) yield this.event(pending.trim(), method, path);
+  }
+
+  private event(line: string, method: string, path: string): Record<string, unknown> {
+    try {
+      const event = JSON.parse(line) as unknown;
+      if (event && typeof event === 'object' && !Array.isArray(event)) return event as Record<string, unknown>;
+    } catch {
+      // described below
+    }
+    throw new CliError(`The server at ${this.server} answered ${method} ${path} with a line that is not a JSON event: ${line.slice(0, 80)}`);
   }
 
   url(path: string, query?: Query): string {

@@ -24,6 +24,8 @@ import { commands as logsCommands } from './commands/logs.ts';
 import { commands as psCommands } from './commands/ps.ts';
 import { commands as releasesCommands } from './commands/releases.ts';
 import { commands as deployCommands } from './commands/deploy.ts';
+import { commands as buildsCommands } from './commands/builds.ts';
+import { commands as buildCacheCommands } from './commands/build-cache.ts';
 import { commands as tokensCommands } from './commands/tokens.ts';
 import { commands as usersCommands } from './commands/users.ts';
 import { pluginCommandGroups } from '../plugins/builtin-cli.ts';
@@ -65,6 +67,7 @@ export const groups: readonly { title: string; commands: readonly Command[] }[] 
   { title: 'Config vars', commands: configCommands },
   { title: 'Releases', commands: releasesCommands },
   { title: 'Deploy', commands: deployCommands },
+  { title: 'Builds', commands: [...buildsCommands, ...buildCacheCommands] },
   { title: 'Processes', commands: psCommands },
   { title: 'Logs', commands: logsCommands },
   { title: 'Clusters', commands: clustersCommands },

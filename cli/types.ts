@@ -1,5 +1,52 @@
-// The shapes of the API answers the CLI reads (docs/api.md). Fields the CLI does not use are left
-// out; `--json` always prints the server's JSON untouched.
+// The shapes of what the CLI sends to the API and reads back (docs/api.md).
+//
+// Request bodies are the server's own zod schemas, as what a client may send (z.input): the CLI
+// cannot build a body the server's schema would not take. Imported as types only, so the compiled
+// CLI (dist/cli.mjs) carries no zod and no server code.
+//
+// Answers are written out by hand from what the server presents: apps, releases and processes in
+// server/http/api/present.ts, clusters and their instances in server/http/api/clusters.ts
+// (clusterJson), users, grants, tokens and keys in plugins/access/routes/*.ts, audit rows in
+// server/db/audit.ts. Fields the CLI does not use are left out; `--json` always prints the server's
+// JSON untouched.
+import type { z } from 'zod';
+import type { appChangeBody, newAppBody } from '../server/http/api/bodies/apps.ts';
+import type { configBody } from '../server/http/api/bodies/config.ts';
+import type { formationBody, restartBody } from '../server/http/api/bodies/ps.ts';
+import type { deployBody, rollbackBody } from '../server/http/api/bodies/releases.ts';
+import type { newClusterBody, roleCountsBody } from '../server/http/api/bodies/clusters.ts';
+import type { grantBody, keyBody, newUserBody, revokeBody, tokenBody } from '../plugins/access/bodies.ts';
+
+/** POST /api/apps */
+export type NewAppBody = z.input<typeof newAppBody>;
+/** PATCH /api/apps/:app */
+export type AppChangeBody = z.input<typeof appChangeBody>;
+/** PATCH /api/apps/:app/config (null unsets) */
+export type ConfigBody = z.input<typeof configBody>;
+/** PATCH /api/apps/:app/formation */
+export type FormationBody = z.input<typeof formationBody>;
+/** POST /api/apps/:app/restart */
+export type RestartBody = z.input<typeof restartBody>;
+/** POST /api/apps/:app/rollback */
+export type RollbackBody = z.input<typeof rollbackBody>;
+/** POST /api/apps/:app/deploy, as JSON (a tarball is sent as it is) */
+export type DeployBody = z.input<typeof deployBody>;
+/** POST /api/clusters */
+export type NewClusterBody = z.input<typeof newClusterBody>;
+/** PATCH /api/clusters/:cluster/roles */
+export type RoleCountsBody = z.input<typeof roleCountsBody>;
+/** POST /api/users */
+export type NewUserBody = z.input<typeof newUserBody>;
+/** POST /api/access */
+export type GrantBody = z.input<typeof grantBody>;
+/** POST /api/access/revoke */
+export type RevokeBody = z.input<typeof revokeBody>;
+/** POST /api/tokens */
+export type TokenBody = z.input<typeof tokenBody>;
+/** POST /api/keys */
+export type KeyBody = z.input<typeof keyBody>;
+
+// Answers.
 
 export interface Whoami {
   user: { name: string };
@@ -18,6 +65,8 @@ export interface App {
   cluster?: string | null;
   url: string;
   gitUrl: string;
+  /** The branch whose pushes deploy the app (older servers leave it out). */
+  deployBranch?: string;
   formation: Record<string, number>;
   release: ReleaseRef | null;
   createdAt: string;

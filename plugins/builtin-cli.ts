@@ -2,7 +2,9 @@
 // the server: deleting a plugin folder means deleting its line here.
 import type { Command } from '../cli/command.ts';
 import { commands as deployLockCommands } from './deploy-lock/cli.ts';
+import { commands as monitoringCommands } from './monitoring/cli.ts';
 
 export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: readonly Command[] }> = [
   { title: 'Deploy lock', commands: deployLockCommands },
+  { title: 'Monitoring', commands: monitoringCommands },
 ];

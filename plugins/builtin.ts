@@ -1,7 +1,7 @@
 // The composition root of the built-in features: which plugins a stock server loads, in order.
 // Core (server/) never imports a plugin; the entry points (bin/scalarium-server.js, the test
 // harness) hand this list to it. Deleting a plugin folder means deleting its line here.
-import type { Plugin } from '../server/core/scalarium.ts';
+import type { Plugin } from '../server/plugin-api.ts';
 import { accessPlugin } from './access/index.ts';
 import { buildpacksPlugin } from './buildpacks/index.ts';
 import { procfilePlugin } from './procfile/index.ts';
@@ -14,10 +14,11 @@ import { instanceAccessPlugin } from './instance-access/index.ts';
 import { lifecyclePlugin } from './lifecycle/index.ts';
 import { ec2ProviderPlugin } from './provider-ec2/index.ts';
 import { deployLockPlugin } from './deploy-lock/index.ts';
+import { monitoringPlugin } from './monitoring/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
     timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin,
-    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin,
+    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin,
   ];
 }

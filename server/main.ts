@@ -25,8 +25,10 @@ import { createHttpApp } from './http/app.ts';
 import { PushSessions } from './git/push-sessions.ts';
 import { repoStore } from './core/paths.ts';
 import { syncInstances } from './agent/instance-sync.ts';
+import { relayMetrics } from './agent/metrics-relay.ts';
 import { reconcileAll, reconcileApp } from './core/reconciler.ts';
-import { ensureCluster, findInstance, listClusters } from './db/instances.ts';
+import { ensureCluster, findCluster, findInstance, listClusters } from './db/instances.ts';
+import { routerPort } from './http/api/present.ts';
 import { reconcileCluster, stopClusterReconciles } from './core/cluster-service.ts';
 import { setupInstance } from './core/lifecycle.ts';
 import { listApps } from './db/apps.ts';
@@ -65,7 +67,9 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
     },
     confirm: (id, token) => confirmNextToken(db, id, token),
   });
+  hub.metricsIntervalMs = config.metricsIntervalMs;
   const scalarium = new Scalarium(config, db, hub, owner);
+  scalarium.cookieKeys = secrets.derivedKeys('ui cookies');
   scalarium.say = log;
   for (const line of await prepareIsolation(scalarium)) log(line);
   await loadPlugins(scalarium, plugins, userPluginSpecifiers(config.dataDir, config.pluginSpecifiers));
@@ -94,6 +98,7 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
   log(`scalarium-server listening on ${scalarium.baseUrl}`);
 
   await repoStore(scalarium).installAllHooks();
+  relayMetrics(scalarium);
   syncInstances(scalarium, (peer, firstTime) => {
     log(`instance ${peer.instanceId} connected${firstTime ? ' for the first time' : ''}`);
     void (async () => {
@@ -134,17 +139,22 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
     await stopClusterReconciles(scalarium);
     await pass;
   });
-  const router = hub.connectedPeers('router')[0];
-  log(`router listening on http://${config.routerHost}:${router?.port ?? config.routerPort} (apps at http://<app>.${config.domain}:${router?.port ?? config.routerPort}/)`);
+  // The default cluster's router: other local clusters' routers have ports of their own.
+  const shownPort = await routerPort(scalarium, scalarium.defaultCluster && (await findCluster(db, scalarium.defaultCluster.name))?.id);
+  log(`router listening on http://${config.routerHost}:${shownPort} (apps at http://<app>.${config.domain}:${shownPort}/)`);
   await reconcileAll(scalarium);
 
   if (initialAdmin) {
     // No default password anywhere: the admin chooses one through a one-time link.
     const invite = await createInvite(db, initialAdmin.userId, 7 * 86_400_000);
     log('');
-    log('First start: created the admin user. Its API token (also in initial-admin-token, mode 0600):');
+    // The file's absolute path: `scalarium login` runs in the app's directory, not in this one.
+    const tokenFile = path.join(config.dataDir, 'initial-admin-token');
+    log(`First start: created the admin user. Its API token (also in ${tokenFile}, mode 0600):`);
     log(`  ${initialAdmin.token}`);
-    log(`Log in:  npx scalarium login --server ${scalarium.baseUrl} --token ${initialAdmin.token}`);
+    const quoted = /^[\w@%+=:,./-]+$/.test(tokenFile) ? tokenFile : `'${tokenFile.replace(/'/g, `'\\''`)}'`;
+    log(`Log in:  scalarium login --server ${scalarium.baseUrl} --token "$(cat ${quoted})"`);
+    log('         (`npm link` in this clone puts the scalarium command on your PATH: docs/cli.md, "Install")');
     log(`Web UI:  choose the admin password at ${scalarium.baseUrl}/invite/${invite} (valid 7 days, once),`);
     log(`         or log in at ${scalarium.baseUrl}/login with the API token.`);
     log('');

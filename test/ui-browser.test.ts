@@ -5,7 +5,7 @@
 // no injected element.
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from './helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from './helpers/app-repo.ts';
 import { openDatabase } from '../server/db/knex.ts';
 import { appendAudit } from '../server/db/audit.ts';
@@ -14,11 +14,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-let server: TestServer;
+let server: LocalTestScalarium;
 let browser: Browser;
 
 test.before(async () => {
-  server = await startTestServer();
+  server = await createTestScalarium({ instances: 'local' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -27,7 +27,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   await browser?.close();
-  await server?.cleanup();
+  await server?.close();
 });
 
 const hostile = `<img src=x onerror="alert('xss')"><script>alert('xss')</script>"'><svg onload=alert(1)>`;
@@ -153,8 +153,13 @@ test('the admin sets a password through the first-start link, logs in with it, a
   t.regex(await page.textContent('.flash.error') ?? '', /refused to fetch .*loopback/);
   t.is(await page.inputValue('input[name=archive]'), `http://127.0.0.1:1/${shortHostile}`);
   await assertInert(t, page, 'deploy error');
-  await Promise.all([page.waitForURL(/notice=Deployed/), page.click('text=Deploy latest commit')]);
-  t.is(await page.locator('.flash.notice').textContent(), 'Deployed v2');
+  // The latest-commit button leads to the deploy's live page: the build output streams in as text,
+  // and the outcome comes last.
+  await Promise.all([page.waitForURL(/\/apps\/buildlog\/deploys\/[\w-]+$/, { waitUntil: 'commit' }), page.click('text=Deploy latest commit')]);
+  await page.locator('.flash.notice', { hasText: 'Deployed v2' }).waitFor({ timeout: 60_000 });
+  t.true((await page.textContent('pre.log'))!.includes('<img src=x onerror=alert(1)><script>alert(2)</script>'), 'the live build output is text');
+  await assertInert(t, page, 'live deploy');
+  await Promise.all([page.waitForURL(/\/apps\/buildlog$/), page.click('text=Back to buildlog')]);
 
   // The cluster page: the hook's output (shown when the run's details are opened) is text.
   await page.click('dd a[href="/clusters/local"]');

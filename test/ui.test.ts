@@ -5,19 +5,19 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from './helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from './helpers/app-repo.ts';
 import { openDatabase } from '../server/db/knex.ts';
 import { listAudit, queryAudit } from '../server/db/audit.ts';
 
-let server: TestServer;
+let server: LocalTestScalarium;
 
 test.before(async () => {
-  server = await startTestServer();
+  server = await createTestScalarium({ instances: 'local' });
 });
 
 test.after.always(async () => {
-  await server?.cleanup();
+  await server?.close();
 });
 
 const COOKIE = 'scalarium_session';
@@ -99,10 +99,12 @@ test('the right token sets an HttpOnly, SameSite=Lax session cookie and redirect
   t.is(res.headers.get('location'), '/');
   const cookie = sessionCookie(res);
   t.truthy(cookie);
-  t.regex(cookie!, /; HttpOnly/);
-  t.regex(cookie!, /; SameSite=Lax/);
-  t.regex(cookie!, /; Path=\//);
-  t.notRegex(cookie!, /Secure/, 'plain http gets no Secure flag');
+  // Attribute names are case-insensitive (RFC 6265); koa's cookies writes them in lower case.
+  t.regex(cookie!, /; HttpOnly/i);
+  t.regex(cookie!, /; SameSite=Lax/i);
+  t.regex(cookie!, /; Path=\//i);
+  t.notRegex(cookie!, /Secure/i, 'plain http gets no Secure flag');
+  t.false(res.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}.sig=`)), 'the session id needs no signature');
   // Every login makes a fresh session id.
   const again = sessionCookie(await post('/login', { token: server.token }));
   t.not(again!.split(';')[0], cookie!.split(';')[0]);
@@ -241,7 +243,7 @@ test('logout deletes the session on the server', async (t) => {
   const res = await post('/logout', { csrf }, cookie);
   t.is(res.status, 303);
   t.is(res.headers.get('location'), '/login');
-  t.regex(sessionCookie(res) ?? '', /Max-Age=0/);
+  t.regex(sessionCookie(res) ?? '', /^scalarium_session=; .*expires=Thu, 01 Jan 1970 00:00:00 GMT/i, 'the cookie is deleted');
   const after = await get('/', cookie);
   t.is(after.status, 302, 'the old cookie no longer works');
   t.is(after.headers.get('location'), '/login');
@@ -375,8 +377,8 @@ test('an invite link shows a password form; choosing a password logs the user in
   t.true(html.includes(`<strong>${name}</strong>`));
   const setCookie = page.headers.getSetCookie().find((c) => c.startsWith(`${CSRF_COOKIE}=`));
   t.truthy(setCookie);
-  t.regex(setCookie!, /; HttpOnly/);
-  t.regex(setCookie!, /; SameSite=Strict/);
+  t.regex(setCookie!, /; HttpOnly/i);
+  t.regex(setCookie!, /; SameSite=Strict/i);
   t.is(/name="csrf" value="([^"]+)"/.exec(html)?.[1], browser.jar.get(CSRF_COOKIE), 'the hidden field doubles the cookie');
 
   const mismatch = await browser.post(invitePath, { csrf: browser.jar.get(CSRF_COOKIE)!, password: 'one long passphrase', confirmation: 'another long passphrase' });
@@ -475,10 +477,16 @@ test('password login: success makes a new session and a device cookie; failures 
   const first = browser.jar.get(COOKIE)!;
   t.truthy(first);
   const device = ok.headers.getSetCookie().find((c) => c.startsWith(`${DEVICE}=`))!;
-  t.regex(device, /^scalarium_device=\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; /);
-  t.regex(device, /; HttpOnly/);
-  t.regex(device, /; SameSite=Lax/);
-  t.regex(device, /; Max-Age=31536000/);
+  t.regex(device, /^scalarium_device=\d+\.[A-Za-z0-9_-]{32}; /);
+  t.regex(device, /; path=\/login/i);
+  t.regex(device, /; HttpOnly/i);
+  t.regex(device, /; SameSite=Lax/i);
+  const expires = Date.parse(/; expires=([^;]+)/i.exec(device)![1]!);
+  t.true(Math.abs(expires - (Date.now() + 365 * 86_400_000)) < 120_000, `kept for a year: ${device}`);
+  // koa's signed cookie: HMAC-SHA256 (43 base64url characters), not keygrip's default SHA-1 (27).
+  const signature = ok.headers.getSetCookie().find((c) => c.startsWith(`${DEVICE}.sig=`))!;
+  t.regex(signature, /^scalarium_device\.sig=[A-Za-z0-9_-]{43}; path=\/login; /i);
+  t.regex(signature, /; HttpOnly/i);
   t.is((await browser.get('/')).status, 200);
 
   // Logging in again: a new session id, and the old one is gone on the server.
@@ -487,9 +495,7 @@ test('password login: success makes a new session and a device cookie; failures 
   t.is((await get('/', `${COOKIE}=${first}`)).status, 302);
   t.is((await browser.get('/')).status, 200);
 
-  const key = path.join(server.dataDir, 'ui-device.key');
-  t.is(fs.statSync(key).size, 32);
-  t.is(fs.statSync(key).mode & 0o777, 0o600);
+  t.false(fs.existsSync(path.join(server.dataDir, 'ui-device.key')), 'the signing keys derive from the secret key: no key file of their own');
 
   const rows = await auditRows({ actor: name, action: 'ui.login' });
   t.true(rows.some((r) => r.outcome === 'denied' && r.target === name && r.source === '127.0.0.1'));
@@ -518,9 +524,18 @@ test('after 100 failures an account is throttled (429), except from a browser it
   t.false(stranger.jar.has(COOKIE));
   t.is((await someoneElse.post('/login', { name, password })).status, 429, "another user's device cookie does not count");
   const forged = new Browser();
-  const [userId, random] = trusted.jar.get(DEVICE)!.split('.');
-  forged.jar.set(DEVICE, `${userId}.${random}.${crypto.randomBytes(32).toString('base64url')}`);
+  forged.jar.set(DEVICE, trusted.jar.get(DEVICE)!);
+  forged.jar.set(`${DEVICE}.sig`, crypto.randomBytes(32).toString('base64url'));
   t.is((await forged.post('/login', { name, password })).status, 429, 'a forged signature does not count');
+  const unsigned = new Browser();
+  unsigned.jar.set(DEVICE, trusted.jar.get(DEVICE)!);
+  t.is((await unsigned.post('/login', { name, password })).status, 429, 'nor does a device cookie without its signature');
+  const borrowed = new Browser();
+  const [, random] = trusted.jar.get(DEVICE)!.split('.');
+  const bystanderId = someoneElse.jar.get(DEVICE)!.split('.')[0];
+  borrowed.jar.set(DEVICE, `${bystanderId}.${random}`);
+  borrowed.jar.set(`${DEVICE}.sig`, someoneElse.jar.get(`${DEVICE}.sig`)!);
+  t.is((await borrowed.post('/login', { name, password })).status, 429, 'an edited cookie fails its signature');
 
   const res = await trusted.post('/login', { name, password });
   t.is(res.status, 303, 'the device cookie gets the real user in');
@@ -1026,9 +1041,19 @@ test('the deploy buttons: latest commit, a commit, a release; the app shows its 
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
 
   t.is((await admin.post(`/apps/${app}/deploy`, { commit: 'main' })).status, 403, 'no csrf token');
-  const latest = await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'main' });
-  t.is(latest.status, 303);
-  t.is(latest.headers.get('location'), `/apps/${app}?notice=${encodeURIComponent('Deployed v2')}`);
+  // A deploy runs on in the server: the button leads to its live page, which streams the build's
+  // output and ends with the outcome.
+  const followDeploy = async (res: Response): Promise<string> => {
+    t.is(res.status, 303);
+    const location = res.headers.get('location')!;
+    t.regex(location, new RegExp(`^/apps/${app}/deploys/[\\w-]+$`));
+    const page = await admin.get(location);
+    t.is(page.status, 200);
+    return page.text();
+  };
+  const latestPage = await followDeploy(await admin.post(`/apps/${app}/deploy`, { csrf, commit: 'main' }));
+  t.regex(latestPage, /<p class="flash notice" role="status">Deployed v2: /);
+  t.regex(latestPage, /Building/, 'the build output is on the page');
   let releases = (await server.api('GET', `/api/apps/${app}/releases`)).body as Array<{ version: number; commit: string }>;
   t.is(releases[0]!.version, 2);
   t.is(releases[0]!.commit, commit);
@@ -1042,9 +1067,8 @@ test('the deploy buttons: latest commit, a commit, a release; the app shows its 
   t.is(unknown.status, 400);
   t.regex(await unknown.text(), /has no commit deadbeefcafe/);
 
-  const again = await admin.post(`/apps/${app}/deploy`, { csrf, release: '1' });
-  t.is(again.status, 303);
-  t.is(decodeURIComponent(again.headers.get('location')!), `/apps/${app}?notice=Deployed v3 (release v1 again)`);
+  const againPage = await followDeploy(await admin.post(`/apps/${app}/deploy`, { csrf, release: '1' }));
+  t.regex(againPage, /Deployed v3: [^<]*v1/);
   releases = (await server.api('GET', `/api/apps/${app}/releases`)).body;
   t.is(releases[0]!.version, 3);
   t.is((await admin.post(`/apps/${app}/deploy`, { csrf, release: '99' })).status, 404);

@@ -2,7 +2,7 @@
 import type { Command } from '../command.ts';
 import { table } from '../output.ts';
 import { checkName, checkRole, ROLE_OPTION, SCOPE_OPTIONS, scopeCell, scopeOf, scopeText } from '../scopes.ts';
-import type { Grant } from '../types.ts';
+import type { Grant, GrantBody, RevokeBody } from '../types.ts';
 
 const list: Command = {
   name: 'access',
@@ -65,7 +65,7 @@ const grant: Command = {
       throw ctx.usage(`${ssh ? '--ssh' : '--sudo'} applies to clusters only.`, 'SSH access is to a cluster\'s instances: use --cluster NAME.');
     }
     if (sudo && !ssh) throw ctx.usage('--sudo needs --ssh.', 'sudo is for the account that --ssh creates on the instances.');
-    const body = scope.kind === 'app'
+    const body: GrantBody = scope.kind === 'app'
       ? { user, app: scope.name, role }
       : { user, cluster: scope.name, role, ssh, sudo };
     const result = await (await ctx.api()).post<Grant>('/api/access', body);
@@ -85,7 +85,8 @@ const revoke: Command = {
   async run(ctx) {
     const user = checkName(ctx, 'user', ctx.positionals[0]);
     const scope = scopeOf(ctx, true);
-    await (await ctx.api()).post('/api/access/revoke', { user, [scope.kind]: scope.name });
+    const body: RevokeBody = scope.kind === 'app' ? { user, app: scope.name } : { user, cluster: scope.name };
+    await (await ctx.api()).post('/api/access/revoke', body);
     ctx.out(`Revoked ${user}'s access to ${scopeText(scope)}.`);
   },
 };

@@ -7,7 +7,7 @@ import { CliError } from '../errors.ts';
 import { isGitRepo, REMOTE, removeRemote } from '../git.ts';
 import { fields, formatFormation, formatTime, table } from '../output.ts';
 import { checkName } from '../scopes.ts';
-import type { App } from '../types.ts';
+import type { App, NewAppBody } from '../types.ts';
 import { withClusterHint } from './clusters.ts';
 import { connectRemote } from './git.ts';
 import { processRows, PROCESS_HEADERS } from './ps.ts';
@@ -63,7 +63,7 @@ const create: Command = {
     const cluster = clusterValue === undefined ? undefined : checkName(ctx, 'cluster', clusterValue);
     const api = await ctx.api();
     const app = await ctx.progress(`Creating ${name}${cluster ? ` on cluster ${cluster}` : ''}`,
-      () => withClusterHint(api.post<App>('/api/apps', cluster ? { name, cluster } : { name })));
+      () => withClusterHint(api.post<App>('/api/apps', (cluster ? { name, cluster } : { name }) satisfies NewAppBody)));
     if (ctx.json) ctx.printJson(app);
     else ctx.out(`${app.url} | ${app.gitUrl}`);
     if (ctx.flag('no-remote')) return;

@@ -54,8 +54,14 @@ const audit: Command = {
       return;
     }
     ctx.out(table(['AT', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME', 'SOURCE'],
-      entries.map((e) => [formatTime(e.at), e.actor ?? '-', e.action, e.target || '-', e.outcome, e.source || '-'])));
+      entries.map((e) => [formatTime(e.at), actorCell(e), e.action, e.target || '-', e.outcome, e.source || '-'])));
   },
 };
 
 export const commands: Command[] = [audit];
+
+/** "alice (token ci)" when an API token acted, so a scoped token's work is told from its owner's. */
+function actorCell(entry: AuditEntry): string {
+  const token = (entry.detail as { token?: unknown } | null | undefined)?.token;
+  return `${entry.actor ?? '-'}${typeof token === 'string' ? ` (token ${token})` : ''}`;
+}

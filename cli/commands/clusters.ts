@@ -10,9 +10,17 @@ import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { fields, plural, shellQuote, table } from '../output.ts';
 import { checkName } from '../scopes.ts';
-import type { Cluster, ClusterInstance, ClusterRole } from '../types.ts';
+import type { Cluster, ClusterInstance, ClusterRole, NewClusterBody, RoleCountsBody } from '../types.ts';
 
-/** The most instances one role may have (server/core/cluster-service.ts, MAX_INSTANCES_PER_ROLE). */
+/** The API gives an instance's last output lines when it failed or died (docs/api.md). */
+type InstanceWithOutput = ClusterInstance & { lastOutput?: string[] | null };
+
+/** The server escapes those lines already; a terminal is not left to trust that (nor an old server). */
+function terminalSafe(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
+/** The most instances one role may have (server/http/api/bodies/clusters.ts, MAX_INSTANCES_PER_ROLE). */
 export const MAX_INSTANCES_PER_ROLE = 100;
 
 /** How often `clusters:scale` looks at the instances while it waits (tests shorten it). */
@@ -135,8 +143,12 @@ const list: Command = {
 // ---------------------------------------------------------------------------------------------
 // clusters:create
 
+/** The settings a cluster is created with (POST /api/clusters, `settings`). */
+type Settings = NonNullable<NewClusterBody['settings']>;
+type StringSetting = 'region' | 'endpoint' | 'image' | 'instanceType' | 'subnet' | 'keyPair' | 'serverUrl';
+
 /** Option → settings key, for the plain string settings. */
-const STRING_SETTINGS: readonly (readonly [option: string, key: string])[] = [
+const STRING_SETTINGS: readonly (readonly [option: string, key: StringSetting])[] = [
   ['region', 'region'],
   ['endpoint', 'endpoint'],
   ['image', 'image'],
@@ -147,8 +159,8 @@ const STRING_SETTINGS: readonly (readonly [option: string, key: string])[] = [
 ];
 const URL_OPTIONS = new Set(['endpoint', 'server-url']);
 
-function settingsOf(ctx: Context): Record<string, unknown> {
-  const settings: Record<string, unknown> = {};
+function settingsOf(ctx: Context): Settings {
+  const settings: Settings = {};
   for (const [option, key] of STRING_SETTINGS) {
     const value = ctx.string(option);
     if (value === undefined) continue;
@@ -272,7 +284,7 @@ const create: Command = {
     if (accessKeyId !== undefined && secretFile !== undefined) {
       settings.credentials = { accessKeyId, secretAccessKey: await readSecretFile(ctx, secretFile) };
     }
-    const body = { name, provider, settings, ...(roles ? { roles } : {}) };
+    const body: NewClusterBody = { name, provider, settings, ...(roles ? { roles } : {}) };
     const api = await ctx.api();
     const cluster = await ctx.progress(`Creating cluster ${name} (${provider})`, () => api.post<Cluster>('/api/clusters', body));
     if (ctx.json) return ctx.printJson(cluster);
@@ -342,7 +354,8 @@ const info: Command = {
   json: true,
   description:
     'Instance states: requested → booting → setup → online → draining → stopped, or failed (with the\n' +
-    'reason below the table). CONNECTED says whether the instance\'s agent is connected right now.',
+    'reason below the table). CONNECTED says whether the instance\'s agent is connected right now.\n' +
+    'An instance that failed, or should be connected and is not, shows the last lines it printed.',
   examples: ['scalarium clusters:info prod', 'scalarium clusters:info local --json'],
   async run(ctx) {
     const name = checkName(ctx, 'cluster', ctx.positionals[0]);
@@ -368,8 +381,15 @@ const info: Command = {
     const failed = [...instances].sort(byRoleAndId).filter((i) => i.failure);
     if (failed.length) {
       ctx.out('');
-      for (const instance of failed) ctx.out(`${instance.id} ${instance.state}: ${instance.failure}`);
+      for (const instance of failed) ctx.out(`${instance.id} ${instance.state}: ${terminalSafe(instance.failure ?? '')}`);
       ctx.out(`The lifecycle event runs may tell more: scalarium events --cluster ${cluster.name} --verbose`);
+    }
+    for (const instance of [...instances].sort(byRoleAndId) as InstanceWithOutput[]) {
+      const lines = (instance.lastOutput ?? []).map((line) => terminalSafe(String(line)).trimEnd());
+      if (!lines.length) continue;
+      ctx.out('');
+      ctx.out(`=== ${instance.id}: its last output (${instance.state}${instance.connected ? '' : ', not connected'})`);
+      for (const line of lines) ctx.out(`  ${line}`);
     }
   },
 };
@@ -459,7 +479,7 @@ async function scaleWithProgress(
   }
   let answer: { roles: ClusterRole[] };
   try {
-    answer = await withClusterHint(api.patch<{ roles: ClusterRole[] }>(clusterPath(name, '/roles'), counts));
+    answer = await withClusterHint(api.patch<{ roles: ClusterRole[] }>(clusterPath(name, '/roles'), counts satisfies RoleCountsBody));
   } catch (error) {
     await stop();
     end(isAbort(error) ? 'interrupted' : 'failed');

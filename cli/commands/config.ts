@@ -2,7 +2,7 @@
 import { isValidConfigKey } from '../../server/core/names.ts';
 import type { Command, Context } from '../command.ts';
 import { listing, shellQuote } from '../output.ts';
-import type { Release } from '../types.ts';
+import type { ConfigBody, Release } from '../types.ts';
 
 const KEY_HINT = 'Config var names are letters, digits and underscores, not starting with a digit (e.g. DATABASE_URL).';
 
@@ -102,7 +102,7 @@ const set: Command = {
     const app = await ctx.app();
     const api = await ctx.api();
     const path = await ctx.appPath('/config');
-    const result = await ctx.progress(`Setting config vars and restarting ${app}`, () => api.patch<ConfigChange>(path, changes), doneText(app));
+    const result = await ctx.progress(`Setting config vars and restarting ${app}`, () => api.patch<ConfigChange>(path, changes satisfies ConfigBody), doneText(app));
     if (ctx.json) return ctx.printJson(result);
     ctx.out(sortedEntries(changes).map(([key, value]) => `${key}=${value}`).join('\n'));
   },
@@ -127,7 +127,7 @@ const unset: Command = {
     const api = await ctx.api();
     const path = await ctx.appPath('/config');
     const result = await ctx.progress(`Unsetting ${listing(Object.keys(changes))} and restarting ${app}`,
-      () => api.patch<ConfigChange>(path, changes), doneText(app));
+      () => api.patch<ConfigChange>(path, changes satisfies ConfigBody), doneText(app));
     if (ctx.json) return ctx.printJson(result);
   },
 };

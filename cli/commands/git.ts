@@ -5,7 +5,7 @@ import { loadSession } from '../config-store.ts';
 import { CliError } from '../errors.ts';
 import { credentialAnswer, helperCommand, parseCredentialRequest, requestOrigin, serverOrigin } from '../credential-helper.ts';
 import { configureCredentialHelper, isGitRepo, plainGitUrl, REMOTE, setRemote } from '../git.ts';
-import type { App } from '../types.ts';
+import type { App, AppChangeBody } from '../types.ts';
 
 function firstLine(error: unknown): string {
   const e = error as { stderr?: string; message?: string };
@@ -112,4 +112,31 @@ const credential: Command = {
   },
 };
 
-export const commands: Command[] = [remote, credential];
+const branch: Command = {
+  name: 'git:branch',
+  summary: 'Show or set the branch whose pushes deploy the app',
+  args: '[BRANCH]',
+  positionals: { min: 0, max: 1 },
+  app: true,
+  json: true,
+  description:
+    'Until it is set, the first push of main or master makes that branch the deploy branch. Pushes of\n' +
+    'other branches are only stored; `git push scalarium master:main` deploys master through main.\n' +
+    'A branch that points at another commit than the live release is refused: deploy it first\n' +
+    '(`scalarium deploy --commit BRANCH`), then set it.',
+  examples: ['scalarium git:branch', 'scalarium git:branch master --app shop'],
+  async run(ctx) {
+    const wanted = ctx.positionals[0];
+    if (wanted === undefined) {
+      const app = await ctx.appGet<App>();
+      if (ctx.json) return ctx.printJson({ deployBranch: app.deployBranch ?? 'main' });
+      return ctx.out(app.deployBranch ?? 'main');
+    }
+    const api = await ctx.api();
+    const app = await api.patch<App>(await ctx.appPath(), { deployBranch: wanted } satisfies AppChangeBody);
+    if (ctx.json) return ctx.printJson({ deployBranch: app.deployBranch });
+    ctx.out(`Pushes to ${app.deployBranch} deploy ${app.name} now.`);
+  },
+};
+
+export const commands: Command[] = [remote, branch, credential];

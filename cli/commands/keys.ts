@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { formatTime, table } from '../output.ts';
-import type { SshKey } from '../types.ts';
+import type { KeyBody, SshKey } from '../types.ts';
 
 const KEY_TYPES = [
   'ssh-ed25519', 'ssh-rsa', 'ssh-dss', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521',
@@ -111,7 +111,7 @@ const add: Command = {
     if ('problem' in parsed) {
       throw new CliError(`${path} is not an SSH public key: ${parsed.problem}.`, 'Give a .pub file, e.g. ~/.ssh/id_ed25519.pub.');
     }
-    const key = await (await ctx.api()).post<SshKey>('/api/keys', { publicKey: parsed.key });
+    const key = await (await ctx.api()).post<SshKey>('/api/keys', { publicKey: parsed.key } satisfies KeyBody);
     if (ctx.json) return ctx.printJson(key);
     ctx.out(`Added SSH key ${key.fingerprint}${key.comment ? ` (${key.comment})` : ''}.`);
   },

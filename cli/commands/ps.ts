@@ -2,7 +2,7 @@
 import { isValidProcessType } from '../../server/core/names.ts';
 import type { Command } from '../command.ts';
 import { age, formatFormation, plural, table } from '../output.ts';
-import type { App, Process } from '../types.ts';
+import type { App, FormationBody, Process, RestartBody } from '../types.ts';
 
 export const PROCESS_HEADERS = ['NAME', 'STATE', 'RELEASE', 'INSTANCE', 'PORT', 'RESTARTS', 'UP'];
 
@@ -94,7 +94,7 @@ const scale: Command = {
     const api = await ctx.api();
     const path = await ctx.appPath('/formation');
     const result = await ctx.progress(`Scaling ${name} to ${formatFormation(formation)}`,
-      () => api.patch<{ formation: Record<string, number> }>(path, formation),
+      () => api.patch<{ formation: Record<string, number> }>(path, formation satisfies FormationBody),
       (r) => `done, now running ${formatFormation(r?.formation)}`);
     if (ctx.json) ctx.printJson(result);
   },
@@ -116,7 +116,7 @@ const restart: Command = {
     const api = await ctx.api();
     const path = await ctx.appPath('/restart');
     const result = await ctx.progress(`Restarting ${type ? `${type} processes` : 'all processes'} of ${name}`,
-      () => api.post<{ restarted: number }>(path, type ? { type } : {}),
+      () => api.post<{ restarted: number }>(path, (type ? { type } : {}) satisfies RestartBody),
       (r) => `done, ${plural(r?.restarted ?? 0, 'process', 'processes')} restarted`);
     if (ctx.json) ctx.printJson(result);
   },

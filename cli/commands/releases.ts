@@ -1,7 +1,7 @@
 // releases, releases:info, rollback.
 import type { Command, Context } from '../command.ts';
 import { fields, formatTime, table } from '../output.ts';
-import type { Release } from '../types.ts';
+import type { Release, RollbackBody } from '../types.ts';
 
 /** "v3" or "3" → 3; a usage error otherwise. */
 export function parseVersion(ctx: Context, value: string): number {
@@ -88,7 +88,7 @@ const rollback: Command = {
     const api = await ctx.api();
     const path = await ctx.appPath('/rollback');
     const release = await ctx.progress(`Rolling back ${app}${version ? ` to v${version}` : ''}`,
-      () => api.post<Release>(path, version ? { version } : {}),
+      () => api.post<Release>(path, (version ? { version } : {}) satisfies RollbackBody),
       (r) => `done, v${r.version}`);
     if (ctx.json) return ctx.printJson(release);
     if (release.description) ctx.out(`v${release.version}: ${release.description}`);

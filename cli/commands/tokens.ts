@@ -2,7 +2,7 @@
 import type { Command } from '../command.ts';
 import { formatTime, table } from '../output.ts';
 import { checkName, checkRole, checkWhen, ROLE_OPTION, SCOPE_OPTIONS, scopeCell, scopeOf, scopeText } from '../scopes.ts';
-import type { ApiToken } from '../types.ts';
+import type { ApiToken, TokenBody } from '../types.ts';
 
 const list: Command = {
   name: 'tokens',
@@ -56,9 +56,9 @@ const create: Command = {
     const role = roleValue === undefined ? undefined : checkRole(ctx, roleValue);
     const expiresValue = ctx.string('expires');
     const expires = expiresValue === undefined ? undefined : checkWhen(ctx, 'expires', expiresValue, 'dh', true);
-    const body = {
+    const body: TokenBody = {
       name,
-      ...(scope ? { [scope.kind]: scope.name } : {}),
+      ...(scope?.kind === 'app' ? { app: scope.name } : scope ? { cluster: scope.name } : {}),
       ...(role ? { role } : {}),
       ...(expires ? { expires } : {}),
     };

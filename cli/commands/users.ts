@@ -3,7 +3,7 @@ import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
 import { formatTime, table } from '../output.ts';
 import { checkName } from '../scopes.ts';
-import type { User } from '../types.ts';
+import type { NewUserBody, User } from '../types.ts';
 
 function userPath(name: string, rest = ''): string {
   return `/api/users/${encodeURIComponent(name)}${rest}`;
@@ -62,7 +62,7 @@ const create: Command = {
     if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email)) throw ctx.usage(`${JSON.stringify(email)} is not an email address.`);
     const admin = ctx.flag('admin');
     const api = await ctx.api();
-    const created = await api.post<{ user: User; inviteUrl: string }>('/api/users', { name, ...(email !== undefined ? { email } : {}), admin });
+    const created = await api.post<{ user: User; inviteUrl: string }>('/api/users', { name, ...(email !== undefined ? { email } : {}), admin } satisfies NewUserBody);
     if (ctx.json) return ctx.printJson(created);
     ctx.out(`Created user ${name}${admin ? ' (admin)' : ''}.`);
     printInvite(ctx, name, created.inviteUrl);

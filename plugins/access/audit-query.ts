@@ -1,6 +1,5 @@
 // Filters for reading the audit log, from a query string (API and UI alike).
-import { ScalariumError } from '../../server/core/errors.ts';
-import type { AuditQuery } from '../../server/db/audit.ts';
+import { ScalariumError, type AuditQuery } from '../../server/plugin-api.ts';
 
 export function parseSince(value: string): string {
   const relative = /^(\d{1,5})([dhm])$/.exec(value);

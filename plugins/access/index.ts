@@ -3,9 +3,11 @@
 // SSH keys and to read the audit log, and the UI pages for the same (log-in, invite, users, account,
 // audit; templates in ./templates).
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from '../../server/core/scalarium.ts';
-import { findSession, principalForToken } from '../../server/db/identity.ts';
-import { decide } from './policy.ts';
+import { type Plugin, findSession, principalForToken, UI_SESSION } from '../../server/plugin-api.ts';
+import { decide, explain } from './policy.ts';
+import { deleteGrantsOn } from './db/grants.ts';
+import { accountsForCluster } from './db/ssh-keys.ts';
+import * as createAccessTables from './migrations/001-access-tables.ts';
 import { userRoutes } from './routes/users.ts';
 import { grantRoutes } from './routes/grants.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -21,16 +23,21 @@ const NAME = 'access';
 
 export const accessPlugin: Plugin = {
   name: NAME,
+  migrations: [['001-access-tables', createAccessTables]],
   apply(scalarium) {
     scalarium.hooks.authenticate.tapPromise(NAME, async (credentials) => {
       if (credentials.token) return principalForToken(scalarium.db, credentials.token);
       if (credentials.sessionId) {
         const session = await findSession(scalarium.db, credentials.sessionId);
-        return session ? { user: session.user, tokenName: 'ui-session' } : undefined;
+        return session ? { user: session.user, tokenName: UI_SESSION } : undefined;
       }
       return undefined;
     });
     scalarium.hooks.authorize.tapPromise(NAME, (principal, action, resource) => decide(scalarium.db, principal, action, resource));
+    scalarium.hooks.whyDenied.tapPromise(NAME, (principal, action, resource) => explain(scalarium.db, principal, action, resource));
+    // Grants are by name: a new app or cluster of a destroyed one's name must not inherit them.
+    scalarium.hooks.destroyed.tapPromise(NAME, (gone) => deleteGrantsOn(scalarium.db, gone));
+    scalarium.hooks.instanceAccounts.tapPromise(NAME, async (accounts, cluster) => [...accounts, ...(await accountsForCluster(scalarium.db, cluster.name))]);
     scalarium.hooks.routes.tap(NAME, (router) => {
       for (const add of [userRoutes, grantRoutes, tokenRoutes, keyRoutes, auditRoutes]) add(scalarium, router);
     });

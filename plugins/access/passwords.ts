@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { ScalariumError } from '../../server/core/errors.ts';
+import { ScalariumError } from '../../server/plugin-api.ts';
 
 const scryptRaw = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 

@@ -1,12 +1,8 @@
 // Who may do what: roles per app and per cluster (a cluster role covers its apps), after OpsWorks'
 // Show / Deploy / Manage, plus the admin flag. Tokens may narrow this further: a scope (one app or
 // cluster) and a role cap (e.g. a read-only token).
-import type { Db } from '../../server/db/knex.ts';
-import type { Principal } from '../../server/db/identity.ts';
-import type { Action, Resource } from '../../server/core/types.ts';
-import { findApp } from '../../server/db/apps.ts';
-import { findClusterById } from '../../server/db/instances.ts';
-import { rolesFor } from '../../server/db/grants.ts';
+import { findApp, findClusterById, type Db, type Principal, type Action, type Resource } from '../../server/plugin-api.ts';
+import { rolesFor } from './db/grants.ts';
 
 const RANK = { none: 0, viewer: 1, deployer: 2, manager: 3, admin: 4 } as const;
 type Level = keyof typeof RANK;
@@ -68,3 +64,19 @@ export async function decide(db: Db, principal: Principal, action: Action, resou
   return RANK[level] >= RANK[NEEDS[action]];
 }
 
+/** Why `decide` said no, for the one it said no to: the role the action needs and what limits them. */
+export async function explain(db: Db, principal: Principal, action: Action, resource: Resource): Promise<string | undefined> {
+  if (principal.user.disabled) return 'your account is disabled';
+  const what = resource.kind === 'server' ? 'this server' : `${resource.kind} ${resource.name ?? ''}`.trim();
+  if (action === 'self') return 'managing your own tokens and keys needs a full credential, not a scoped or capped token';
+  if (!(await inTokenScope(db, principal, resource))) {
+    const scope = principal.scope!;
+    return `the token ${principal.tokenName} is scoped to ${scope.kind} ${scope.name}, not ${what}`;
+  }
+  const needs = NEEDS[action];
+  const own = await levelOn(db, principal, resource);
+  if (principal.role && RANK[principal.role] < RANK[needs] && RANK[own] >= RANK[needs]) {
+    return `${action} on ${what} needs the ${needs} role; the token ${principal.tokenName} is capped at ${principal.role}`;
+  }
+  return `${action} on ${what} needs the ${needs} role${own === 'none' ? '' : `; you have ${own}`}`;
+}

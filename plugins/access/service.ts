@@ -1,20 +1,14 @@
 // What admins and users do to identities, shared by the API routes and the admin UI. Every change
 // is validated, audited, and takes effect on the next request.
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import { ScalariumError } from '../../server/core/errors.ts';
-import { assertName, describeValue } from '../../server/core/names.ts';
-import { audit } from '../../server/core/audit.ts';
-import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
+import type { z } from 'zod';
 import {
-  consumeInvite, countEnabledAdmins, createInvite, createToken, createUser, deleteToken, deleteUser, findInvite, findToken,
-  findUserByName, findUserWithPassword, setDisabled, setPassword, ROLES, type Principal, type Role, type Scope, type User,
-} from '../../server/db/identity.ts';
-import { deleteGrant, upsertGrant } from '../../server/db/grants.ts';
-import { addKey, deleteKey, listKeys, parsePublicKey } from '../../server/db/ssh-keys.ts';
-import { findApp } from '../../server/db/apps.ts';
-import { findCluster, listClusters } from '../../server/db/instances.ts';
+  ScalariumError, describeValue, audit, consumeInvite, countEnabledAdmins, createInvite, createToken, createUser, deleteToken, deleteUser, findInvite, findToken, findUserByName, findUserWithPassword, setDisabled, setPassword, findApp, findCluster, listClusters, configureCluster, parseBody, type Scalarium, type Principal, type Scope, type User,
+} from '../../server/plugin-api.ts';
+import { deleteGrant, upsertGrant } from './db/grants.ts';
+import { addKey, deleteKey, listKeys } from './db/ssh-keys.ts';
+import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
+import { grantBody, keyBody, newUserBody, revokeBody, scopeOf, tokenBody } from './bodies.ts';
 import { loginFailuresSince, recordLoginFailure } from './db/login-failures.ts';
-import { configureCluster } from '../../server/core/configure.ts';
 import { decide } from './policy.ts';
 
 const INVITE_TTL_MS = 7 * 86_400_000;
@@ -31,19 +25,11 @@ export async function requireUser(scalarium: Scalarium, name: unknown): Promise<
   return user;
 }
 
-function assertEmail(value: unknown): string | null {
-  if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' || value.length > 254 || !/^[^\s@<>"'`]+@[^\s@<>"'`]+\.[^\s@<>"'`]+$/.test(value)) {
-    throw new ScalariumError('invalid_body', { reason: 'email must look like name@example.org' });
-  }
-  return value;
-}
-
-export async function createUserWithInvite(scalarium: Scalarium, actor: Principal, body: { name?: unknown; email?: unknown; admin?: unknown }) {
-  const name = assertName('user', body.name);
-  const email = assertEmail(body.email);
+/** POST /api/users and the users page's form: `body` is parsed here (newUserBody). */
+export async function createUserWithInvite(scalarium: Scalarium, actor: Principal, body: unknown) {
+  const { name, email, admin } = parseBody(newUserBody, body);
   if (await findUserByName(scalarium.db, name)) throw new ScalariumError('user_exists', { user: name });
-  const user = await createUser(scalarium.db, name, { email, admin: body.admin === true });
+  const user = await createUser(scalarium.db, name, { email: email || null, admin: admin === true });
   const invite = await createInvite(scalarium.db, user.id, INVITE_TTL_MS);
   await audit(scalarium, actor, 'user.create', name, { detail: { admin: user.admin } });
   return { user, inviteUrl: inviteUrl(scalarium, invite) };
@@ -110,64 +96,41 @@ export async function checkPasswordLogin(scalarium: Scalarium, name: unknown, pa
   return found.user;
 }
 
-function parseScope(body: { app?: unknown; cluster?: unknown }): Scope {
-  if ((body.app === undefined) === (body.cluster === undefined)) {
-    throw new ScalariumError('invalid_body', { reason: 'give exactly one of "app" or "cluster"' });
-  }
-  return body.app !== undefined ? { kind: 'app', name: assertName('app', body.app) } : { kind: 'cluster', name: assertName('cluster', body.cluster) };
-}
-
 async function assertScopeExists(scalarium: Scalarium, scope: Scope): Promise<void> {
   if (scope.kind === 'app' && !(await findApp(scalarium.db, scope.name))) throw new ScalariumError('app_not_found', { app: scope.name });
   if (scope.kind === 'cluster' && !(await findCluster(scalarium.db, scope.name))) throw new ScalariumError('cluster_not_found', { cluster: scope.name });
 }
 
-export function parseRole(value: unknown): Role {
-  if (typeof value !== 'string' || !(ROLES as readonly string[]).includes(value)) throw new ScalariumError('invalid_role', { value: describeValue(value) });
-  return value as Role;
-}
-
-/** Grants are managed by admins and by managers of the scope (checked by the route's authorisation). */
-export function grantScope(body: { app?: unknown; cluster?: unknown }): Scope {
-  return parseScope(body);
-}
-
-export async function grant(scalarium: Scalarium, actor: Principal, body: { user?: unknown; app?: unknown; cluster?: unknown; role?: unknown; ssh?: unknown; sudo?: unknown }) {
-  const scope = parseScope(body);
+/**
+ * Grants are managed by admins and by managers of the scope: the route parses the body (grantBody)
+ * to know the scope before it authorises, and hands it on.
+ */
+export async function grant(scalarium: Scalarium, actor: Principal, body: z.output<typeof grantBody>) {
+  const scope = scopeOf(body);
   await assertScopeExists(scalarium, scope);
   const user = await requireUser(scalarium, body.user);
-  const role = parseRole(body.role);
+  const { role } = body;
   const ssh = body.ssh === true;
   const sudo = body.sudo === true;
-  if ((ssh || sudo) && scope.kind !== 'cluster') throw new ScalariumError('invalid_body', { reason: 'ssh and sudo are granted on a cluster (its instances)' });
-  if (sudo && !ssh) throw new ScalariumError('invalid_body', { reason: 'sudo needs ssh' });
   await upsertGrant(scalarium.db, { userId: user.id, scope, role, ssh, sudo });
   await audit(scalarium, actor, 'access.grant', `${user.name} on ${scope.kind} ${scope.name}`, { detail: { role, ssh, sudo } });
   if (scope.kind === 'cluster') await reconfigure(scalarium, scope.name, `access granted to ${user.name}`);
   return { user: user.name, scope, role, ssh, sudo };
 }
 
-export async function revoke(scalarium: Scalarium, actor: Principal, body: { user?: unknown; app?: unknown; cluster?: unknown }): Promise<void> {
-  const scope = parseScope(body);
+export async function revoke(scalarium: Scalarium, actor: Principal, body: z.output<typeof revokeBody>): Promise<void> {
+  const scope = scopeOf(body);
   const user = await requireUser(scalarium, body.user);
   if (!(await deleteGrant(scalarium.db, user.id, scope))) throw new ScalariumError('not_found');
   await audit(scalarium, actor, 'access.revoke', `${user.name} on ${scope.kind} ${scope.name}`);
   if (scope.kind === 'cluster') await reconfigure(scalarium, scope.name, `access revoked from ${user.name}`);
 }
 
-export function parseExpiry(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new ScalariumError('invalid_expiry', { value: describeValue(value) });
-  const text = value;
-  const relative = /^(\d{1,4})([dh])$/.exec(text);
-  const at = relative ? Date.now() + Number(relative[1]) * (relative[2] === 'd' ? 86_400_000 : 3_600_000) : Date.parse(text);
-  if (!Number.isFinite(at) || at <= Date.now() || at > Date.now() + 3650 * 86_400_000) throw new ScalariumError('invalid_expiry', { value: text });
-  return new Date(at).toISOString();
-}
-
-export async function createApiToken(scalarium: Scalarium, actor: Principal, body: { name?: unknown; app?: unknown; cluster?: unknown; role?: unknown; expires?: unknown }) {
-  const name = assertName('token', body.name);
-  const scope = body.app === undefined && body.cluster === undefined ? undefined : parseScope(body);
+/** POST /api/tokens and the account page's form: `raw` is parsed here (tokenBody). */
+export async function createApiToken(scalarium: Scalarium, actor: Principal, raw: unknown) {
+  const body = parseBody(tokenBody, raw);
+  const { name } = body;
+  const scope: Scope | undefined = body.app === undefined && body.cluster === undefined ? undefined : scopeOf(body);
   if (scope) {
     // Those who may not read the app or cluster learn nothing about whether it exists.
     if (!(await decide(scalarium.db, actor, 'read', { kind: scope.kind, name: scope.name }))) {
@@ -175,8 +138,8 @@ export async function createApiToken(scalarium: Scalarium, actor: Principal, bod
     }
     await assertScopeExists(scalarium, scope);
   }
-  const role = body.role === undefined || body.role === null ? undefined : parseRole(body.role);
-  const expiresAt = parseExpiry(body.expires);
+  const role = body.role ?? undefined;
+  const expiresAt = body.expires;
   if (await findToken(scalarium.db, actor.user.id, name)) throw new ScalariumError('token_exists', { name });
   const token = await createToken(scalarium.db, actor.user.id, { name, scope, role, expiresAt });
   await audit(scalarium, actor, 'token.create', name, { detail: { scope: scope ? `${scope.kind} ${scope.name}` : 'all', role: role ?? 'user', expiresAt } });
@@ -188,13 +151,9 @@ export async function revokeApiToken(scalarium: Scalarium, actor: Principal, nam
   await audit(scalarium, actor, 'token.revoke', name);
 }
 
+/** POST /api/keys and the account page's form: the key line is parsed here (keyBody). */
 export async function addSshKey(scalarium: Scalarium, actor: Principal, publicKey: unknown) {
-  let parsed;
-  try {
-    parsed = parsePublicKey(publicKey);
-  } catch (error) {
-    throw new ScalariumError('invalid_key', { reason: (error as Error).message });
-  }
+  const parsed = parseBody(keyBody, { publicKey }).publicKey;
   if ((await listKeys(scalarium.db, actor.user.id)).some((k) => k.fingerprint === parsed.fingerprint)) throw new ScalariumError('key_exists');
   const key = await addKey(scalarium.db, actor.user.id, parsed);
   await audit(scalarium, actor, 'key.add', parsed.fingerprint);

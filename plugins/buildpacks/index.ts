@@ -1,14 +1,14 @@
-// Builds apps with Heroku classic buildpacks. The app chooses its buildpacks with the BUILDPACK_URL
-// config var or a .buildpacks file (one per line); otherwise the built-ins are tried in order.
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { Detection } from '../../server/core/types.ts';
+// Builds apps with Heroku classic buildpacks (docs/buildpacks.md is the contract as implemented).
+// The app chooses its buildpacks with BUILDPACK_URL or a .buildpacks file (choice.ts); otherwise
+// the built-ins are tried in order and the first whose bin/detect claims the app builds it.
 import {
-  BUILTIN_ORDER, builtin, compile, detect, release, resolveBuildpack, type Buildpack, type BuildpackSources,
-} from '../../server/build/buildpack-runner.ts';
-import { builtinBuildpacksDir } from '../../server/build/workspace.ts';
-import { readSourceFile } from '../../server/build/source-files.ts';
-import { outboundPolicy } from '../../server/core/outbound-policy.ts';
-import { STAGE } from '../../server/core/stages.ts';
+  BUILTIN_BUILDPACKS as BUILTIN_ORDER, builtinBuildpack as builtin, compileBuildpack as compile,
+  detectBuildpack as detect, resolveBuildpack, exportFileOf, stageBuildpack, builtinBuildpacksDir, outboundPolicy,
+  type Plugin, type Scalarium, type Detection, type Buildpack, type BuildpackSources, type DetectResult,
+} from '../../server/plugin-api.ts';
+import { announceChoice, announceStep, chosenBuildpacks, requireCompatible } from './choice.ts';
+import { compiledPacks, type BuildpackDetection } from './detection.ts';
+import { tapRelease } from './release.ts';
 
 const NAME = 'buildpacks';
 
@@ -20,40 +20,48 @@ export const buildpacksPlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
     scalarium.hooks.detect.tapPromise(NAME, async (build): Promise<Detection | undefined> => {
-      const ws = build.workspace;
-      const chosen = build.config.BUILDPACK_URL
-        ? [build.config.BUILDPACK_URL]
-        : ((await readSourceFile(build.buildDir, '.buildpacks', ws.user?.uid)) ?? '')
-            .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-      if (chosen.length > 10) throw new Error('.buildpacks lists more than 10 buildpacks');
       const from = sources(scalarium);
-      if (chosen.length) {
+      const choice = await chosenBuildpacks(build);
+      if (choice) {
+        announceChoice(build, choice);
         const packs: Buildpack[] = [];
-        for (const spec of chosen) packs.push(await resolveBuildpack(spec, ws, from));
-        return { builder: 'buildpack', name: packs.map((p) => p.name).join(', '), data: packs };
+        for (const spec of choice.specs) packs.push(await resolveBuildpack(spec, build.workspace, from));
+        const detected: DetectResult[] = [];
+        for (const pack of packs) detected.push(await detect(pack, build.workspace));
+        if (packs.length === 1) {
+          requireCompatible(packs[0]!, detected[0]!);
+          build.output.line(`       bin/detect: ${detected[0]!.name}`);
+        }
+        const data: BuildpackDetection = { packs, detected, chosen: true };
+        return { builder: 'buildpack', name: detected.map((d) => d.name).join(', '), data };
       }
       for (const name of BUILTIN_ORDER) {
         const pack = builtin(from, name);
-        const detected = await detect(pack, ws);
-        if (detected) return { builder: 'buildpack', name: detected, data: [pack] };
+        const result = await detect(pack, build.workspace);
+        if (result.detected) return { builder: 'buildpack', name: result.name, data: { packs: [pack], detected: [result], chosen: false } satisfies BuildpackDetection };
       }
       return undefined;
     });
 
+    // Each buildpack compiles from the build's own copy, with the export files of those before it
+    // sourced (multi-buildpack), SOURCE_VERSION set to the commit and its own CACHE_DIR.
     scalarium.hooks.build.for('buildpack').tapPromise(NAME, async (build, detection) => {
-      const packs = detection.data as Buildpack[];
-      for (const pack of packs) await compile(pack, build.workspace, build.output);
+      const { packs, detected } = detection.data as BuildpackDetection;
+      const env: Record<string, string> = /^[0-9a-f]{40,64}$/.test(build.commit) ? { SOURCE_VERSION: build.commit } : {};
+      const exports: string[] = [];
+      const compiled: Buildpack[] = [];
+      for (const [i, pack] of packs.entries()) {
+        if (packs.length > 1) announceStep(build, pack, detected[i]!, i, packs.length);
+        const staged = await stageBuildpack(pack, i, build.workspace);
+        await compile(staged, build.workspace, build.output, { env, exports: [...exports] });
+        const exported = exportFileOf(staged);
+        if (exported) exports.push(exported);
+        compiled.push(staged);
+      }
+      compiledPacks.set(build, compiled);
     });
 
-    // The last buildpack's bin/release proposes default process types; the Procfile (a later
-    // stage) refines them.
-    scalarium.hooks.release.tapPromise({ name: NAME, stage: STAGE.defaults }, async (spec, context) => {
-      if (context.detection?.builder !== 'buildpack' || !context.build) return spec;
-      const packs = context.detection.data as Buildpack[];
-      const last = packs[packs.length - 1];
-      if (!last) return spec;
-      return { ...spec, processTypes: { ...(await release(last, context.build.workspace)), ...spec.processTypes } };
-    });
+    tapRelease(scalarium, NAME);
   },
 };
 

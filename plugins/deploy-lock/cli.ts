@@ -1,7 +1,10 @@
 // apps:lock, apps:unlock and apps:lock-status: the CLI side of the deploy lock (listed by the CLI
 // through plugins/builtin-cli.ts).
+import type { z } from 'zod';
 import type { Command, Context } from '../../cli/command.ts';
 import { formatTime } from '../../cli/output.ts';
+// A type only: the compiled CLI carries no zod.
+import type { lockBody } from './bodies.ts';
 
 interface LockAnswer { app: string; locked: boolean; reason?: string; lockedBy?: string; lockedAt?: string }
 
@@ -26,7 +29,7 @@ const lock: Command = {
   examples: ['scalarium apps:lock --reason "release freeze until Monday"', 'scalarium apps:lock --app shop'],
   async run(ctx) {
     const reason = ctx.string('reason');
-    await show(ctx, await (await ctx.api()).put<LockAnswer>(await ctx.appPath('/deploy-lock'), reason === undefined ? {} : { reason }));
+    await show(ctx, await (await ctx.api()).put<LockAnswer>(await ctx.appPath('/deploy-lock'), (reason === undefined ? {} : { reason }) satisfies z.input<typeof lockBody>));
   },
 };
 

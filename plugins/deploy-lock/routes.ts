@@ -16,7 +16,8 @@ export function deployLockRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'put', path: PATH, action: 'deploy', resource: appResource,
     async handler(ctx, principal) {
-      // readJson answers an object ({} for an empty body) or refuses the request.
+      // readJson answers an object ({} for an empty body) or refuses the request; lockApp parses
+      // the reason with lockBody (bodies.ts), as it does for the lock tab's form.
       const body = (await readJson(ctx)) as { reason?: unknown };
       ctx.body = await lockApp(scalarium, principal, ctx.params.app!, body.reason);
     },

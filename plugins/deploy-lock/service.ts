@@ -1,8 +1,7 @@
 // Locking and unlocking, shared by the API and the UI: checked input, one audit row each.
-import { ScalariumError, audit, requireApp, type Principal, type Scalarium } from '../../server/plugin-api.ts';
+import { audit, parseBody, requireApp, type Principal, type Scalarium } from '../../server/plugin-api.ts';
 import { findLock, putLock, removeLock, type DeployLock } from './store.ts';
-
-const MAX_REASON = 200;
+import { lockBody } from './bodies.ts';
 
 export function lockJson(app: string, lock: DeployLock | undefined) {
   return lock ? { app, locked: true, ...lock } : { app, locked: false };
@@ -12,12 +11,10 @@ export function refusal(app: string, lock: DeployLock): string {
   return `deploys of ${app} are locked by ${lock.lockedBy} since ${lock.lockedAt}: ${lock.reason}. Unlock with \`scalarium apps:unlock --app ${app}\`.`;
 }
 
+/** `reason` as the API's body or the lock tab's form gave it; checked here (lockBody), once the app is found. */
 export async function lockApp(scalarium: Scalarium, principal: Principal, name: string, reason: unknown) {
   const app = await requireApp(scalarium, name);
-  const text = typeof reason === 'string' ? reason.trim() : reason === undefined ? '' : undefined;
-  if (text === undefined || text.length > MAX_REASON || /[\u0000-\u001f\u007f]/.test(text)) {
-    throw new ScalariumError('invalid_body', { reason: `reason must be one line of text, at most ${MAX_REASON} characters` });
-  }
+  const text = parseBody(lockBody, { reason }).reason;
   const lock = { reason: text || 'no reason given', lockedBy: principal.user.name, lockedAt: new Date().toISOString() };
   await putLock(scalarium.db, app.id, lock);
   await audit(scalarium, principal, 'app.lock', app.name, { detail: { reason: lock.reason } });

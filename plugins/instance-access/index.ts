@@ -1,14 +1,13 @@
-// SSH access to instances follows grants: on every configure of a cluster (and when an agent
-// connects) each app instance receives the accounts that must exist on it.
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import { accountsForCluster } from '../../server/db/ssh-keys.ts';
-import { listInstances, type Cluster } from '../../server/db/instances.ts';
+// SSH access to instances: on every configure of a cluster (and when an agent connects) each app
+// instance receives the accounts that must exist on it, as the instanceAccounts hook gives them
+// (the access plugin: users with an SSH grant on the cluster; none without it).
+import { type Plugin, type Scalarium, listInstances, type Cluster } from '../../server/plugin-api.ts';
 
 const NAME = 'instance-access';
 const TIMEOUT_MS = 30_000;
 
 async function pushAccounts(scalarium: Scalarium, cluster: Cluster, instanceIds: string[]): Promise<void> {
-  const accounts = await accountsForCluster(scalarium.db, cluster.name);
+  const accounts = await scalarium.hooks.instanceAccounts.promise([], cluster);
   await Promise.all(instanceIds.filter((id) => scalarium.hub.peer(id)?.kind === 'agent').map((id) =>
     scalarium.hub.request(id, { op: 'event', event: 'configure', payload: { accounts } }, TIMEOUT_MS)));
 }

@@ -1,12 +1,10 @@
 // One lifecycle event on the agents of some instances: each performs it and runs the apps' own
 // `.scalarium/hooks/<event>`; every run is recorded per instance (output, duration, result) and shown
 // by `scalarium events`. A failing app hook fails its run, never the event that caused it.
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import type { Cluster, Instance } from '../../server/db/instances.ts';
-import { finishEventRun, startEventRun } from '../../server/db/clusters.ts';
-import type { LifecycleEventName } from '../../server/agent/protocol.ts';
-import type { HookResult } from '../../server/agent/app-hooks.ts';
-import { clusterDocument } from '../../server/core/cluster-json.ts';
+import {
+  finishEventRun, startEventRun, clusterDocument, type Scalarium, type Cluster, type Instance, type LifecycleEventName,
+  type HookResult,
+} from '../../server/plugin-api.ts';
 
 const AGENT_EVENT_TIMEOUT_MS = 180_000;
 

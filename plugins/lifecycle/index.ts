@@ -2,12 +2,10 @@
 // goes, configure every online instance of the cluster (with the new cluster JSON), deploy and
 // undeploy the instances that run the app. Each run is recorded per instance
 // (GET /api/clusters/:cluster/events, `scalarium events`).
-import type { Plugin } from '../../server/core/scalarium.ts';
+import {
+  findClusterById, listInstances, listProcesses, type Plugin, type AppRow, type Scalarium,
+} from '../../server/plugin-api.ts';
 import { runAgentEvent } from './agent-event.ts';
-import { findClusterById, listInstances } from '../../server/db/instances.ts';
-import { listProcesses } from '../../server/db/processes.ts';
-import type { AppRow } from '../../server/db/apps.ts';
-import type { Scalarium } from '../../server/core/scalarium.ts';
 
 const NAME = 'lifecycle';
 

@@ -1,8 +1,7 @@
 // The ec2 provider plugin: clusters on EC2 and EC2-compatible private clouds (Eucalyptus,
 // OpenStack's EC2 API). Registers provider "ec2" and sweeps orphaned instances of every ec2
 // cluster periodically (ensureInstances sweeps too). See README.md.
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import { listClusters } from '../../server/db/instances.ts';
+import { type Plugin, type Scalarium, listClusters } from '../../server/plugin-api.ts';
 import { createEc2Provider, type Ec2Provider } from './provider.ts';
 
 export { createEc2Provider, type Ec2Provider } from './provider.ts';

@@ -2,7 +2,7 @@
 // whose row was deleted, a duplicate from a cloud that ignored our ClientToken, an instance whose
 // termination was lost. They are reported when first seen and terminated once they have stayed
 // orphans for a grace period (a row being written elsewhere gets the time to claim its instance).
-import type { Instance, InstanceState } from '../../server/db/instances.ts';
+import type { Instance, InstanceState } from '../../server/plugin-api.ts';
 import type { CloudInstance } from './cloud.ts';
 import { ALIVE_STATES, TAG, tagValue } from './tags.ts';
 

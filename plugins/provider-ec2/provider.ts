@@ -13,21 +13,17 @@
 //   4. orphans — instances with our tags that no row wants — are reported, and terminated once
 //      they have been orphans for orphanGraceMs.
 import crypto from 'node:crypto';
-import type { Scalarium } from '../../server/core/scalarium.ts';
-import type { Provider } from '../../server/core/provider.ts';
-import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
 import {
-  findClusterById, findInstance, insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance, type InstanceState,
-} from '../../server/db/instances.ts';
-import { listRoles } from '../../server/db/clusters.ts';
-import type { Peer } from '../../server/agent/hub.ts';
+  shutdownInstance, waitUntilOnline, findClusterById, findInstance, insertInstance, listInstances, setInstanceToken,
+  updateInstance, listRoles, limitEnv, type Scalarium, type Provider, type Cluster, type Instance, type InstanceState,
+  type Peer,
+} from '../../server/plugin-api.ts';
 import type { Ec2Cloud, CloudInstance } from './cloud.ts';
 import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
 import { KeyedSerial } from './serial.ts';
 import { loadSettings, type ResolvedEc2Settings } from './settings.ts';
 import { ALIVE_STATES, TAG, tagValue } from './tags.ts';
 import { serverBaseUrl, userDataScript } from './user-data.ts';
-import { limitEnv } from '../../server/sandbox/limits.ts';
 
 /** Row states that count towards a role's desired instance count. */
 const COUNTED: InstanceState[] = ['requested', 'booting', 'setup', 'online'];
@@ -388,6 +384,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
 
   return {
     name: 'ec2',
+    checkSettings: (settings) => (!settings.region || !settings.image ? 'an ec2 cluster needs a region and an image (AMI id)' : undefined),
     ensureInstances(cluster: Cluster): Promise<void> {
       return serial.run(cluster.id, () => withContext(cluster, ensure));
     },

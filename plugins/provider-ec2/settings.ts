@@ -2,9 +2,7 @@
 // image…, credentials unsealed by server/db/clusters.ts) plus the provider's own knobs, with their
 // defaults filled in.
 import crypto from 'node:crypto';
-import type { Db } from '../../server/db/knex.ts';
-import type { Cluster } from '../../server/db/instances.ts';
-import { getClusterSettings, setClusterSettings, type ClusterSettings } from '../../server/db/clusters.ts';
+import { type Db, type Cluster, getClusterSettings, setClusterSettings, type ClusterSettings } from '../../server/plugin-api.ts';
 import { retryPolicy, type RetryPolicy } from './retry.ts';
 
 export interface Ec2Settings extends ClusterSettings {

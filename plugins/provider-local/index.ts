@@ -6,25 +6,18 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { Provider } from '../../server/core/provider.ts';
 import {
-  insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance,
-} from '../../server/db/instances.ts';
-import { dataPaths } from '../../server/core/paths.ts';
-import { listRoles, setRoleCounts } from '../../server/db/clusters.ts';
-import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
-import { formatPortRange } from '../../server/net/port-range.ts';
+  insertInstance, listInstances, setInstanceToken, updateInstance, dataPaths, listRoles, setRoleCounts,
+  shutdownInstance, waitUntilOnline, formatPortRange, agentGroupPrefix, detectCgroups, sweepGroups, LIMIT_VARIABLES,
+  LoopbackGuard, endRecorded, readRecords, writeRecords, agentBundle, type Plugin, type Scalarium, type Provider,
+  type Cluster, type Instance,
+} from '../../server/plugin-api.ts';
 import { closeAppPortsToNetwork } from './port-guard.ts';
-import { agentGroupPrefix, detectCgroups, sweepGroups } from '../../server/sandbox/cgroups.ts';
-import { LIMIT_VARIABLES } from '../../server/sandbox/limits.ts';
-import { LoopbackGuard } from '../../server/net/loopback-guard.ts';
+import { chooseRouterPort, storedRouterPort, storeRouterPort } from './router-port.ts';
+import { waitForConnection } from './boot-watch.ts';
+import { lastLines } from './instance-output.ts';
 
 const NAME = 'provider-local';
-const AGENT_MAIN = fileURLToPath(new URL('../../server/agent/main.ts', import.meta.url));
-const ROUTER_MAIN = fileURLToPath(new URL('../../server/router/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const CONNECT_TIMEOUT_MS = 30_000;
 
 /** Without roles of its own a local cluster gets one app instance and one router. */
@@ -54,7 +47,7 @@ function safeRunningPid(dir: string): number | undefined {
   }
 }
 
-async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id' | 'role'>): Promise<number> {
+async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id' | 'role'>, routerPort = scalarium.config.routerPort): Promise<number> {
   const dir = instanceDir(scalarium, instance.id);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   // The instance's own TMPDIR (tsx's compile cache lives there): /tmp is shared with the apps.
@@ -82,15 +75,18 @@ async function spawnInstance(scalarium: Scalarium, instance: Pick<Instance, 'id'
   }
   if (instance.role === 'router') {
     env.SCALARIUM_ROUTER_HOST = scalarium.config.routerHost;
-    env.SCALARIUM_ROUTER_PORT = String(scalarium.config.routerPort);
+    env.SCALARIUM_ROUTER_PORT = String(routerPort);
     env.SCALARIUM_ROUTER_STATE = path.join(dir, 'routes.json');
   }
+  // The compiled instance program EC2 instances download (agent + router, built from this server's
+  // own sources at its first use): it starts in a fraction of the time tsx takes to compile the
+  // TypeScript (bench/cli-start.ts). SCALARIUM_ROLE picks the router in it.
+  const program = await agentBundle(path.join(scalarium.config.dataDir, 'agent-bundle'));
   const log = fs.openSync(path.join(dir, 'output.log'), 'a', 0o600);
-  const main = instance.role === 'router' ? ROUTER_MAIN : AGENT_MAIN;
   // `--instance-dir` is not read by the process: it marks the command line so that a later server
   // can tell this instance's process from an unrelated one that reused the pid.
-  const child = spawn(process.execPath, ['--import', TSX, main, '--instance-dir', dir], {
-    cwd: dir, env, detached: true, stdio: ['ignore', log, log],
+  const child = spawn(process.execPath, [program.file, '--instance-dir', dir], {
+    cwd: dir, env: { ...env, SCALARIUM_ROLE: instance.role }, detached: true, stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
   child.unref();
@@ -108,8 +104,8 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         await setRoleCounts(scalarium.db, cluster.id, Object.fromEntries(DEFAULT_ROLES.map((r) => [r.name, r.count])));
         stored = await listRoles(scalarium.db, cluster.id);
       }
-      // Roles not set explicitly keep their default; routers listen on the one router port of this
-      // host, so a local cluster has at most one.
+      // Roles not set explicitly keep their default; a local cluster's router has one port of its
+      // own on this host (router-port.ts), so a local cluster has at most one router.
       const merged = [...DEFAULT_ROLES.filter((d) => !stored.some((r) => r.name === d.name)), ...stored];
       const roles = merged.map((r) => ({ ...r, count: r.name === 'router' ? Math.min(r.count, 1) : r.count }));
       const instances = await listInstances(scalarium.db, cluster.id);
@@ -120,18 +116,27 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         if (!instances.some((existing) => existing.id === id)) {
           await insertInstance(scalarium.db, { id, clusterId: cluster.id, role, token: crypto.randomBytes(32).toString('hex') });
         }
-        let pid = safeRunningPid(instanceDir(scalarium, id));
+        const dir = instanceDir(scalarium, id);
+        const isDefaultCluster = cluster.name === scalarium.defaultCluster?.name;
+        let pid = safeRunningPid(dir);
         if (pid && scalarium.hub.peer(id)) return; // running and connected: nothing to do
-        if (pid) {
-          scalarium.say(`adopting ${id} (pid ${pid})`);
-        } else {
-          await updateInstance(scalarium.db, id, { state: 'booting' });
-          pid = await spawnInstance(scalarium, { id, role });
-        }
-        await updateInstance(scalarium.db, id, { pid, address: '127.0.0.1' });
         try {
-          await scalarium.hub.waitFor(id, CONNECT_TIMEOUT_MS);
+          if (pid) {
+            scalarium.say(`adopting ${id} (pid ${pid})`);
+          } else {
+            await updateInstance(scalarium.db, id, { state: 'booting' });
+            const port = role === 'router' ? await chooseRouterPort({
+              dir, instancesRoot: dataPaths(scalarium).instances, isDefaultCluster, host: scalarium.config.routerHost, configured: scalarium.config.routerPort,
+            }) : undefined;
+            pid = await spawnInstance(scalarium, { id, role }, port);
+          }
+          await updateInstance(scalarium.db, id, { pid, address: '127.0.0.1' });
+          await waitForConnection(scalarium, id, dir, () => safeRunningPid(dir) !== undefined, CONNECT_TIMEOUT_MS);
+          // A port the router picked itself is kept: it comes back there, and its apps' URLs stay.
+          const reported = scalarium.hub.peer(id)?.port;
+          if (role === 'router' && !isDefaultCluster && reported && !storedRouterPort(dir)) await storeRouterPort(dir, reported);
           if (role !== 'router') await waitUntilOnline(scalarium, id, CONNECT_TIMEOUT_MS);
+          await updateInstance(scalarium.db, id, { failure: null });
         } catch (error) {
           await updateInstance(scalarium.db, id, { state: 'failed', failure: (error as Error).message });
           throw error;
@@ -146,6 +151,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
       await stopLocalInstance(instanceDir(scalarium, instance.id));
       await updateInstance(scalarium.db, instance.id, { state: 'stopped', pid: null });
     },
+    consoleOutput: (instance: Instance) => lastLines(path.join(instanceDir(scalarium, instance.id), 'output.log')),
   };
 }
 
@@ -168,16 +174,10 @@ export async function stopLocalInstance(dir: string, graceMs = 15_000): Promise<
       }
     }
   }
-  const appPids = await fsp.readFile(path.join(dir, 'app-pids'), 'utf8').catch(() => '');
-  for (const line of appPids.split('\n')) {
-    const appPid = Number(line);
-    if (!Number.isInteger(appPid) || appPid <= 0) continue;
-    try {
-      process.kill(-appPid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
+  // An agent that was killed -9 (or SIGKILLed above) left its app processes running: their records
+  // say which, with start times, so that a pid reused since is left alone.
+  const orphans = await endRecorded(readRecords(dir), 5000);
+  if (orphans.length && fs.existsSync(dir)) writeRecords(dir, []);
   // What escaped those process groups is still in the instance's resource groups.
   const { host } = detectCgroups(process.getuid?.() === 0);
   if (host) await sweepGroups(host, agentGroupPrefix(dir));

@@ -7,8 +7,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { formatPortRange, type PortRange } from '../../server/net/port-range.ts';
-import { ensureAppPortsChain, type UidSpan } from '../../server/net/loopback-guard.ts';
+import { formatPortRange, type PortRange, ensureAppPortsChain, type UidSpan } from '../../server/plugin-api.ts';
 
 const run = promisify(execFile);
 

@@ -1,11 +1,12 @@
 // One FAKE instance of the null provider, for tests: it connects to the server's /agent endpoint
 // over a real WebSocket with a real instance token and speaks the real protocol (hello, token
-// rotation, requests and replies, log lines) — but it runs nothing. A "started" process is an entry
-// in a map, reported ready at once with no port; events run no app hooks; a fake router only keeps
-// the last route table it was sent.
-import { PeerConnection } from '../../server/agent/peer-connection.ts';
-import type { HookResult } from '../../server/agent/app-hooks.ts';
-import type { LifecycleEventName, ProcessReport, Request, RouteTable } from '../../server/agent/protocol.ts';
+// rotation, requests and replies, log lines and metrics a test makes up) — but it runs nothing. A
+// "started" process is an entry in a map, reported ready at once with no port; events run no app
+// hooks; a fake router only keeps the last route table it was sent.
+import {
+  PeerConnection, type HookResult, type LifecycleEventName, type ProcessReport, type AgentRequest as Request,
+  type RouteTable, type MetricsMessage,
+} from '../../server/plugin-api.ts';
 
 /** A fake process: what a real agent would report, minus a port (nothing listens). */
 export type FakeProcess = Omit<ProcessReport, 'port'>;
@@ -61,6 +62,11 @@ export class FakeInstance {
   /** Sends a line as the app's process `source` (e.g. "web.1") would print it; the server decides whether to keep it. */
   log(app: string, source: string, line: string, at = new Date().toISOString()): void {
     this.connection.send({ type: 'log', app, source, line, at });
+  }
+
+  /** Sends a metrics report the test makes up (a fake measures nothing and sends none by itself). */
+  metrics(report: Omit<MetricsMessage, 'type' | 'at' | 'intervalMs'> & { at?: string; intervalMs?: number }): void {
+    this.connection.send({ type: 'metrics', at: new Date().toISOString(), intervalMs: 10_000, ...report });
   }
 
   private async handle(request: Request): Promise<unknown> {

@@ -4,14 +4,11 @@
 // the server over the real agent protocol, so the whole control plane above them is the real one.
 // Not loaded by default: a test harness names it in SCALARIUM_PLUGINS. See README.md.
 import crypto from 'node:crypto';
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { Provider } from '../../server/core/provider.ts';
-import type { HookResult } from '../../server/agent/app-hooks.ts';
-import type { LifecycleEventName } from '../../server/agent/protocol.ts';
-import { AGENT_PATH } from '../../server/agent/protocol.ts';
-import { insertInstance, listInstances, setInstanceToken, updateInstance, type Cluster, type Instance } from '../../server/db/instances.ts';
-import { listRoles, setRoleCounts } from '../../server/db/clusters.ts';
-import { shutdownInstance, waitUntilOnline } from '../../server/core/lifecycle.ts';
+import {
+  AGENT_PATH, insertInstance, listInstances, setInstanceToken, updateInstance, listRoles, setRoleCounts,
+  shutdownInstance, waitUntilOnline, type Plugin, type Scalarium, type Provider, type HookResult,
+  type LifecycleEventName, type Cluster, type Instance,
+} from '../../server/plugin-api.ts';
 import { FakeInstance } from './fake-instance.ts';
 
 const NAME = 'provider-null';

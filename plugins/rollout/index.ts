@@ -2,16 +2,11 @@
 // one is ready, switch the router (configure), drain the old processes and stop them. If any new
 // process fails, the new ones are stopped and nothing that serves has changed (invariant 3).
 import crypto from 'node:crypto';
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { DeployContext } from '../../server/core/types.ts';
-import { ScalariumError } from '../../server/core/errors.ts';
-import { timed } from '../../server/core/timed.ts';
-import { configureCluster } from '../../server/core/configure.ts';
-import { deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess, type ProcessRow } from '../../server/db/processes.ts';
-import { findClusterById, listInstances, type Cluster, type Instance } from '../../server/db/instances.ts';
-import type { ProcessReport, ProcessSpec } from '../../server/agent/protocol.ts';
-import { appUser } from '../../server/sandbox/identities.ts';
-import type { Step } from '../../server/db/deployments.ts';
+import {
+  ScalariumError, timed, configureCluster, deleteProcesses, insertProcess, listProcesses, setRouted, updateProcess,
+  findClusterById, listInstances, appUser, type Plugin, type Scalarium, type DeployContext, type ProcessRow,
+  type Cluster, type Instance, type ProcessReport, type ProcessSpec, type Step,
+} from '../../server/plugin-api.ts';
 
 const NAME = 'rollout';
 const STOP_GRACE_MS = 10_000;

@@ -1,11 +1,10 @@
 // Keeps every router's table equal to the routed web processes of its cluster, on each configure
 // event and whenever a router (re)connects. A deploy only continues once the routers have
 // acknowledged the switch.
-import type { Plugin, Scalarium } from '../../server/core/scalarium.ts';
-import type { Backend, RouteTable } from '../../server/agent/protocol.ts';
-import { routedWebBackends } from '../../server/db/processes.ts';
-import { listApps } from '../../server/db/apps.ts';
-import { countLiveInstances, listInstances, type Cluster } from '../../server/db/instances.ts';
+import {
+  routedWebBackends, listApps, countLiveInstances, listInstances, type Plugin, type Scalarium, type Backend,
+  type RouteTable, type Cluster,
+} from '../../server/plugin-api.ts';
 
 const NAME = 'routing';
 const ACK_TIMEOUT_MS = 10_000;

@@ -14,9 +14,14 @@ import { AppDirs } from './app-dirs.ts';
 import { detectIsolation, type Isolation } from '../sandbox/isolation.ts';
 import { packageBoundary, platformDir } from '../sandbox/dirs.ts';
 import { parsePortRange, type PortRange } from '../net/port-range.ts';
-import { agentGroupPrefix, detectCgroups } from '../sandbox/cgroups.ts';
+import { agentGroupPrefix, detectCgroups, sweepGroups } from '../sandbox/cgroups.ts';
 import { describeLimits, parseLimits } from '../sandbox/limits.ts';
 import { LoopbackGuard } from '../net/loopback-guard.ts';
+import { endRecorded, readRecords, writeRecords } from './process-records.ts';
+import { UsageSampler } from './usage.ts';
+
+/** How long app processes of an earlier life of the agent get between SIGTERM and SIGKILL. */
+const PREVIOUS_LIFE_GRACE_MS = 5000;
 
 export interface AgentOptions {
   serverUrl: string;
@@ -59,7 +64,6 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     authorization: `Bearer ${connection.token(options.token)}`, 'x-scalarium-instance': options.instanceId,
   }));
   const apps = new AppDirs(options.appsDir, slugs);
-  const pidFile = path.join(options.dir, 'app-pids');
   // Apps find the cluster's shape (roles, instances, addresses, apps) in this file; configure keeps
   // it current. It sits beside the apps' folders (root-owned, world-readable) so every app can read
   // it; sandboxes bind its folder, so that a replaced file shows through.
@@ -80,9 +84,32 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
   const supervisor: Supervisor = new Supervisor({
     report: (report: ProcessReport) => connection.send({ type: 'process', process: report }),
     log: (app, source, line) => connection.send({ type: 'log', app, source, line, at: new Date().toISOString() }),
-    // Recorded so that an operator (or a test) can clean up app processes even if the agent is killed -9.
-    changed: () => fs.writeFile(pidFile, supervisor.pids().join('\n'), () => {}),
+    // Recorded so that the agent's next life, the local provider or an operator can end app
+    // processes even if the agent is killed -9.
+    changed: () => {
+      try {
+        writeRecords(options.dir, supervisor.records());
+      } catch (error) {
+        log(`WARNING: could not record the app processes: ${(error as Error).message}`);
+      }
+    },
   }, baseEnv, sandbox, options.appPorts);
+
+  // An earlier life of this agent (killed -9, crashed) may have left app processes running. They
+  // are ended, not adopted: their output pipes died with it (their logs would go nowhere, their
+  // next write may kill them) and only a parent sees a process exit to restart it. The server
+  // hears of no process in the hello and starts the formation again here, on the same release.
+  const endPreviousLife = async () => {
+    try {
+      const ended = await endRecorded(readRecords(options.dir), PREVIOUS_LIFE_GRACE_MS);
+      if (ended.length) log(`ended ${ended.length} app process(es) an earlier life of this agent left running: ${ended.map((r) => `${r.app} ${r.id} (pid ${r.pid})`).join(', ')}`);
+      // What left its process group (setsid) is still in the agent's resource groups.
+      if (cgroups.host) await sweepGroups(cgroups.host, groupPrefix);
+      writeRecords(options.dir, []);
+    } catch (error) {
+      log(`WARNING: could not end the app processes of an earlier life of this agent: ${(error as Error).message}`);
+    }
+  };
 
   const ready = (async () => {
     await platformDir(options.appsDir, 0o711);
@@ -91,6 +118,7 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     // Present from the start: sandboxes bind it, and an app may read it before the first configure.
     if (!fs.existsSync(clusterJsonFile)) await fs.promises.writeFile(clusterJsonFile, '{}\n', { mode: 0o644 });
     await fs.promises.chmod(clusterJsonFile, 0o644);
+    await endPreviousLife();
     await prune(); // leftovers of an earlier life of this agent: nothing runs yet
     if (isolation.mode === 'uid') {
       sandbox.loopback = await LoopbackGuard.open(groupPrefix);
@@ -149,6 +177,7 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     }
   };
 
+  const usage = new UsageSampler(options.appsDir);
   const connection = new PeerConnection({
     url: options.serverUrl,
     hello: () => ({
@@ -157,6 +186,10 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     }),
     onRequest: handle,
     onConnected: () => log(`connected to ${options.serverUrl}`),
+    metrics: () => {
+      const types = new Map(supervisor.reports().map((r) => [r.id, r.type]));
+      return usage.sample(supervisor.records().map((r) => ({ ...r, type: types.get(r.id) ?? 'web' })));
+    },
     log,
   });
   connection.start();

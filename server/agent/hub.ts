@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { HelloMessage, ProcessReport, Request, ToServer, LogMessage, HeartbeatMessage } from './protocol.ts';
+import type { HelloMessage, ProcessReport, Request, ToServer, LogMessage, HeartbeatMessage, MetricsMessage, WelcomeMessage } from './protocol.ts';
 
 export interface Peer {
   instanceId: string;
@@ -29,6 +29,7 @@ export interface HubEvents {
   process: [Peer, ProcessReport];
   log: [Peer, LogMessage];
   heartbeat: [Peer, HeartbeatMessage];
+  metrics: [Peer, MetricsMessage];
 }
 
 export class AgentHub extends EventEmitter<HubEvents> {
@@ -36,6 +37,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   private readonly peers = new Map<string, Peer>();
   private readonly pending = new Map<number, Pending>();
   private nextReqId = 1;
+  /** Told to every peer in its welcome: how often it sends metrics. */
+  metricsIntervalMs = 10_000;
 
   constructor(
     /** The kind an instance's token entitles it to (from its role, never from what it claims), or undefined. */
@@ -135,7 +138,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
         // A token used in hello was the one it was given last time; a replacement is offered now.
         await this.tokens?.confirm(peer.instanceId, message.token);
         const token = await this.tokens?.offer(peer.instanceId);
-        ws.send(JSON.stringify({ type: 'welcome', serverId: this.serverId, ...(token ? { token } : {}) }));
+        ws.send(JSON.stringify({ type: 'welcome', serverId: this.serverId, metricsIntervalMs: this.metricsIntervalMs, ...(token ? { token } : {}) } satisfies WelcomeMessage));
         this.emit('connected', peer, message);
         return;
       }
@@ -170,6 +173,9 @@ export class AgentHub extends EventEmitter<HubEvents> {
         return;
       case 'heartbeat':
         this.emit('heartbeat', peer, message);
+        return;
+      case 'metrics':
+        this.emit('metrics', peer, message);
         return;
       case 'token-ack':
         if (typeof message.token === 'string') void this.tokens?.confirm(peer.instanceId, message.token).catch(() => {});

@@ -16,9 +16,10 @@ import { loadConfig } from '../core/config.ts';
 import { Scalarium } from '../core/scalarium.ts';
 import { AgentHub } from './hub.ts';
 import { syncInstances } from './instance-sync.ts';
-import type { LogLine } from '../core/types.ts';
+import type { LogLine, MetricsReport } from '../core/types.ts';
+import { relayMetrics } from './metrics-relay.ts';
 
-interface World { db: Db; url: string; logs: LogLine[]; hub: AgentHub; close(): Promise<void> }
+interface World { db: Db; url: string; logs: LogLine[]; metrics: MetricsReport[]; hub: AgentHub; close(): Promise<void> }
 
 async function world(): Promise<World> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-sync-'));
@@ -32,6 +33,9 @@ async function world(): Promise<World> {
   const logs: LogLine[] = [];
   scalarium.hooks.log.tap('test', (line) => void logs.push(line));
   syncInstances(scalarium, () => {});
+  const metrics: MetricsReport[] = [];
+  scalarium.hooks.metrics.tap('test', (report) => void metrics.push(report));
+  relayMetrics(scalarium);
   const server = http.createServer();
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,8 +48,10 @@ async function world(): Promise<World> {
   await insertProcess(db, { id: 'victim-web-1', appId: victim.id, instanceId: 'i-victim', type: 'web', release: 1 });
   await updateProcess(db, 'victim-web-1', { state: 'ready', port: 41000 });
   await insertProcess(db, { id: 'evil-web-1', appId: evil.id, instanceId: 'i-evil', type: 'web', release: 1 });
+  const far = await ensureCluster(db, 'far', 'local');
+  await insertApp(db, 'faraway', far.id, 'admin');
   return {
-    db, logs, hub, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/agent`,
+    db, logs, metrics, hub, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/agent`,
     async close() {
       hub.removeAllListeners(); // disconnect handlers write to the database, which goes next
       hub.close();
@@ -142,4 +148,49 @@ test('only the instance a request went to can answer it', async (t) => {
   t.deepEqual(await answer, { stopped: 0 });
   victim.ws.close();
   evil.ws.close();
+});
+
+test('metrics speak only of the instance\'s own processes, under the names the database gives them, with sane numbers', async (t) => {
+  const w = await world();
+  t.teardown(() => w.close());
+  const evil = await connect(w.url, { kind: 'agent', instanceId: 'i-evil', token: 'evil-token' });
+  t.true(evil.welcomed);
+  evil.ws.send(JSON.stringify({
+    type: 'metrics', at: new Date().toISOString(), intervalMs: 10_000,
+    instance: { load1: -3, cpus: 2, cpuPercent: 250, memoryUsedBytes: 'lots', memoryTotalBytes: 8e9, diskUsedBytes: 9e12, diskTotalBytes: 1e12 },
+    processes: [
+      { id: 'victim-web-1', app: 'victim', type: 'web', cpuPercent: 99, rssBytes: 1 },
+      { id: 'evil-web-1', app: 'victim', type: 'worker', cpuPercent: 12.5, rssBytes: 5e6 },
+      { id: 'made-up', app: 'evil', type: 'web', rssBytes: 1 },
+    ],
+  }));
+  await settle();
+  t.is(w.metrics.length, 1);
+  const [report] = w.metrics;
+  t.is(report!.instance.id, 'i-evil');
+  t.deepEqual(report!.processes, [{ id: 'evil-web-1', app: 'evil', type: 'web', cpuPercent: 12.5, rssBytes: 5e6 }]);
+  t.deepEqual(report!.usage, { load1: 0, cpus: 2, cpuPercent: 100, memoryUsedBytes: 0, memoryTotalBytes: 8e9, diskUsedBytes: 1e12, diskTotalBytes: 1e12 });
+  t.deepEqual(report!.routes, [], 'an agent reports no traffic');
+  evil.ws.close();
+});
+
+test('a router\'s traffic counts for the apps of its own cluster only; the welcome says how often to report', async (t) => {
+  const w = await world();
+  t.teardown(() => w.close());
+  w.hub.metricsIntervalMs = 2000;
+  const ws = new WebSocket(w.url);
+  const welcome = new Promise<Record<string, unknown>>((resolve) => ws.on('message', (data) => resolve(JSON.parse(String(data)))));
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', kind: 'router', instanceId: 'i-router', token: 'router-token', pid: 1, port: 8080 })));
+  t.like(await welcome, { type: 'welcome', metricsIntervalMs: 2000 });
+  const usage = (requests: number) => ({ requests, statuses: [0, requests, 0, 0, 0], bytes: 10, latency: { counts: { 40: requests, 9999: 5, '-1': 2 }, sumMs: 50 * requests } });
+  ws.send(JSON.stringify({
+    type: 'metrics', at: '1999-01-01T00:00:00Z', intervalMs: 2000,
+    routes: { 'victim.localhost': usage(3), 'faraway.localhost': usage(7), 'nobody.localhost': usage(1), 'evil.localhost': usage(0), 'victim.example.org': usage(2) },
+  }));
+  await settle();
+  t.is(w.metrics.length, 1);
+  const [report] = w.metrics;
+  t.deepEqual(report!.routes, [{ app: 'victim', usage: { requests: 3, statuses: [0, 3, 0, 0, 0], bytes: 10, latency: { counts: { 40: 3 }, sumMs: 150 } } }]);
+  t.true(Math.abs(report!.at - Date.now()) < 5000, 'a clock far off is replaced by the server\'s');
+  ws.close();
 });

@@ -2,13 +2,18 @@
 // the server, say hello, answer requests, and reconnect with backoff whenever the server goes away
 // (a server restart must never take instances or the router down with it).
 import WebSocket from 'ws';
-import type { HelloMessage, Request, RequestMessage, ToPeer, ToServer } from './protocol.ts';
+import type { HelloMessage, MetricsMessage, Request, RequestMessage, ToPeer, ToServer } from './protocol.ts';
 
 export interface PeerOptions {
   url: string; // ws://127.0.0.1:5050/agent
   hello: () => Omit<HelloMessage, 'type'>;
   onRequest: (req: Request) => Promise<unknown>;
   onConnected?: () => void;
+  /**
+   * What to report every metrics interval (the server says how often at welcome; 10 s until then).
+   * Reports made while the server is away are queued like logs, so a restart loses none.
+   */
+  metrics?: (intervalMs: number) => Omit<MetricsMessage, 'type' | 'at' | 'intervalMs'>;
   log?: (line: string) => void;
 }
 
@@ -19,11 +24,31 @@ export class PeerConnection {
   private readonly queue: string[] = [];
   /** The token the server gave at the last welcome; it replaces the one from the environment. */
   private rotatedToken: string | undefined;
+  private metricsIntervalMs = 10_000;
+  private metricsTimer: NodeJS.Timeout | undefined;
+  private lastMetricsAt = Date.now();
 
   constructor(private readonly options: PeerOptions) {}
 
   start(): void {
     this.connect();
+    if (this.options.metrics) this.scheduleMetrics();
+  }
+
+  private scheduleMetrics(): void {
+    this.metricsTimer = setTimeout(() => {
+      if (this.stopped) return;
+      const now = Date.now();
+      const intervalMs = now - this.lastMetricsAt;
+      this.lastMetricsAt = now;
+      try {
+        this.send({ type: 'metrics', at: new Date(now).toISOString(), intervalMs, ...this.options.metrics!(intervalMs) });
+      } catch (error) {
+        this.options.log?.(`metrics: ${(error as Error).message}`);
+      }
+      this.scheduleMetrics();
+    }, this.metricsIntervalMs);
+    this.metricsTimer.unref();
   }
 
   /** The instance token currently in force (for other requests to the server, e.g. slug downloads). */
@@ -47,6 +72,7 @@ export class PeerConnection {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.metricsTimer);
     this.socket?.close();
   }
 
@@ -84,6 +110,14 @@ export class PeerConnection {
       return;
     }
     if (message.type === 'welcome') {
+      const interval = message.metricsIntervalMs;
+      if (typeof interval === 'number' && interval >= 1000 && interval <= 300_000 && interval !== this.metricsIntervalMs) {
+        this.metricsIntervalMs = interval;
+        if (this.metricsTimer) {
+          clearTimeout(this.metricsTimer);
+          this.scheduleMetrics();
+        }
+      }
       if (typeof message.token === 'string' && message.token) {
         this.rotatedToken = message.token;
         socket.send(JSON.stringify({ type: 'token-ack', token: message.token }));

@@ -79,11 +79,43 @@ export interface LogMessage {
   at: string;
 }
 export interface HeartbeatMessage { type: 'heartbeat'; at: string; load: number[]; freeMem: number }
+/** An app process's usage over the interval: CPU as % of one core (absent for its first sample), resident memory. */
+export interface ProcessUsage { id: string; app: string; type: string; cpuPercent?: number; rssBytes: number }
+export interface InstanceUsage {
+  load1: number;
+  cpus: number;
+  /** Of all cores together, over the interval. */
+  cpuPercent: number;
+  memoryUsedBytes: number;
+  memoryTotalBytes: number;
+  /** Of the file system the instance's apps live on. */
+  diskUsedBytes?: number;
+  diskTotalBytes?: number;
+}
+/** One host's traffic through a router over the interval (counters since the previous report). */
+export interface RouteUsage {
+  requests: number;
+  /** Responses by status class: [1xx, 2xx, 3xx, 4xx, 5xx]; a request the router answered itself (502, 503) counts too. */
+  statuses: [number, number, number, number, number];
+  /** Bytes sent to clients, headers included. */
+  bytes: number;
+  /** Time to the end of the response, in LATENCY_BUCKETS_MS buckets (server/router/latency-buckets.ts): index → count. */
+  latency: { counts: Record<number, number>; sumMs: number };
+}
+/** Every 10 s: agents and routers send their instance's usage; agents their processes', routers their routes' (by host name). */
+export interface MetricsMessage {
+  type: 'metrics';
+  at: string;
+  intervalMs: number;
+  instance?: InstanceUsage;
+  processes?: ProcessUsage[];
+  routes?: Record<string, RouteUsage>;
+}
 export interface ReplyMessage { type: 'reply'; reqId: number; ok: boolean; error?: string; result?: unknown }
 
 // ── server → agent/router ──────────────────────────────────────────────────────────────────────
 /** `token` replaces the one the instance connected with (its user-data token is meant for one use). */
-export interface WelcomeMessage { type: 'welcome'; serverId: string; token?: string }
+export interface WelcomeMessage { type: 'welcome'; serverId: string; token?: string; metricsIntervalMs?: number }
 /** The instance took the new token into use: the old one may be forgotten. */
 export interface TokenAckMessage { type: 'token-ack'; token: string }
 export type Request =
@@ -96,7 +128,7 @@ export type RequestMessage = { type: 'request'; reqId: number } & Request;
 
 export type LifecycleEventName = 'setup' | 'configure' | 'deploy' | 'undeploy' | 'shutdown';
 
-export type ToServer = HelloMessage | ProcessMessage | LogMessage | HeartbeatMessage | ReplyMessage | TokenAckMessage;
+export type ToServer = HelloMessage | ProcessMessage | LogMessage | HeartbeatMessage | MetricsMessage | ReplyMessage | TokenAckMessage;
 export type ToPeer = WelcomeMessage | RequestMessage | ReplyMessage;
 
 export const AGENT_PATH = '/agent';

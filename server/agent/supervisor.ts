@@ -13,6 +13,7 @@ import type { ReleaseDir } from './app-dirs.ts';
 import { ResourceGroup, type CgroupHost } from '../sandbox/cgroups.ts';
 import { formatBytes, type ResourceLimits } from '../sandbox/limits.ts';
 import type { LoopbackGuard } from '../net/loopback-guard.ts';
+import { startTimeOf, type ProcessRecord } from './process-records.ts';
 
 /** Non-web processes count as ready once they stay up this long. */
 const SETTLE_MS = 1000;
@@ -24,6 +25,8 @@ interface Supervised {
   tmp: string;
   port: number;
   child?: ChildProcess;
+  /** The child's start time (/proc/<pid>/stat field 22), recorded with its pid. */
+  childStartTime?: number;
   state: ProcessState;
   restarts: number;
   startedAt?: string;
@@ -89,8 +92,10 @@ export class Supervisor {
     return new Set([...this.processes.values()].map((p) => p.port));
   }
 
-  pids(): number[] {
-    return [...this.processes.values()].flatMap((p) => (p.child?.pid ? [p.child.pid] : []));
+  /** The live process groups, for the agent's records (process-records.ts). */
+  records(): ProcessRecord[] {
+    return [...this.processes.values()].flatMap((p) => (p.child?.pid && p.childStartTime !== undefined
+      ? [{ id: p.spec.id, app: p.spec.app, pid: p.child.pid, startTime: p.childStartTime }] : []));
   }
 
   /** Starts the process and resolves once it is ready; rejects (and cleans up) if it never is. */
@@ -158,6 +163,8 @@ export class Supervisor {
     }
     const child = spawn(command.file, command.args, { cwd: command.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     entry.child = child;
+    // Read at once: the child may not have exec'd the command yet, but its pid and start time are final.
+    entry.childStartTime = child.pid ? startTimeOf(child.pid) : undefined;
     entry.startedAt = new Date().toISOString();
     this.events.changed();
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -172,7 +179,10 @@ export class Supervisor {
       entry.reason = `could not start: ${error.message}`;
     });
     child.on('exit', (code, signal) => {
-      if (entry.child === child) entry.child = undefined;
+      if (entry.child === child) {
+        entry.child = undefined;
+        entry.childStartTime = undefined;
+      }
       const how = `${signal ? `signal ${signal}` : `code ${code}`}${this.outOfMemory(entry)}`;
       if (entry.stopping || entry.state !== 'starting') exited = true;
       if (entry.stopping) return;

@@ -4,6 +4,8 @@
 //     buildpacks/<id>/                root, 0755          (downloaded or copied buildpacks: read-only to builds)
 //     work-<build id>-<random>/       root, 0711          (one build; removed when it ends, swept at start)
 //       app/  home/  tmp/             build uid, 0700     (source → slug, HOME, TMPDIR)
+//       buildpacks/                   root, 0711
+//         <n>-<key>/                  build uid, 0755     (this build's linked copy of each buildpack: its `export` file)
 //       env/                          build uid, 0500     (config vars, one 0400 file each)
 // Every step of a build runs confined as the app's build uid (or in a sandbox), so install scripts
 // of a pushed repository see this build's folders and nothing of the platform.
@@ -20,6 +22,8 @@ import { removeTree } from '../sandbox/remove.ts';
 import { findApp } from '../db/apps.ts';
 import { ResourceGroup, sweepGroups } from '../sandbox/cgroups.ts';
 import { bundleBuildpackScripts } from './buildpack-bundle.ts';
+import { treeDigest } from './tree-digest.ts';
+import { hostStack } from './stack.ts';
 
 export interface BuildWorkspace {
   buildDir: string;
@@ -29,6 +33,8 @@ export interface BuildWorkspace {
   tmpDir: string;
   /** Downloaded and copied buildpacks of this app, read-only to its builds. */
   buildpacksDir: string;
+  /** This build's own copies of its buildpacks (writable: a buildpack may write its `export` file). */
+  stagedBuildpacksDir: string;
   /** The uid builds of this app run as (root servers only). */
   user?: UnixUser;
   /** argv confined to this build: its folders writable, `readable` (buildpacks) and the env dir read-only. */
@@ -63,6 +69,8 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
   await platformDir(work, 0o711);
   const [buildDir, homeDir, tmpDir, envDir] = ['app', 'home', 'tmp', 'env'].map((d) => path.join(work, d)) as [string, string, string, string];
   for (const dir of [buildDir, homeDir, tmpDir, envDir]) await ownedDir(dir, user, 0o700);
+  const stagedBuildpacksDir = path.join(work, 'buildpacks');
+  await platformDir(stagedBuildpacksDir, 0o711);
   const sandboxed = Boolean(isolation.bwrap);
   // Every step of the build counts against one group: the build's limits, and its leftovers killed.
   const { host } = scalarium.cgroups;
@@ -74,9 +82,9 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
     throw new Error(`could not set the build's resource limits: ${(error as Error).message}`);
   }
   return {
-    buildDir, cacheDir, envDir, homeDir, tmpDir, buildpacksDir, ...(user ? { user } : {}),
+    buildDir, cacheDir, envDir, homeDir, tmpDir, buildpacksDir, stagedBuildpacksDir, ...(user ? { user } : {}),
     confine: (argv, readable = [], cwd = buildDir) => confine(isolation, {
-      user, writable: [buildDir, cacheDir, homeDir, tmpDir], readable: [envDir, ...readable],
+      user, writable: [buildDir, cacheDir, homeDir, tmpDir, stagedBuildpacksDir], readable: [envDir, ...readable],
       hidden: [scalarium.config.dataDir, scalarium.config.appsDir], cwd, ephemeral: true,
       ...(group ? { cgroupProcs: group.procsFiles } : {}),
     }, argv),
@@ -86,7 +94,7 @@ export async function openBuildWorkspace(scalarium: Scalarium, app: AppRow, buil
       TMPDIR: sandboxed ? '/tmp' : tmpDir,
       LANG: 'C.UTF-8',
       TERM: 'xterm-256color',
-      STACK: 'scalarium-local',
+      STACK: hostStack(),
       ...extra,
     }),
     async writeEnv(config) {
@@ -140,6 +148,17 @@ export async function removeAppBuildFiles(scalarium: Scalarium, app: AppRow): Pr
 }
 
 /**
+ * Empties an app's build cache (every buildpack's CACHE_DIR): the next build starts as the first
+ * did. False when there was none. Callers hold the app's lock, so no build is using it.
+ */
+export async function clearBuildCache(scalarium: Scalarium, app: AppRow): Promise<boolean> {
+  const cacheDir = path.join(buildsRoot(scalarium), app.name, 'cache');
+  if (!fs.existsSync(cacheDir)) return false;
+  await removeTree(cacheDir, { owner: await buildUidOf(scalarium, app), setpriv: scalarium.isolation.setpriv });
+  return true;
+}
+
+/**
  * Copies a buildpack directory to `target`, owned by root and readable (not writable) by builds;
  * `prepare` may change the copy before it is published.
  */
@@ -171,13 +190,25 @@ export async function makeReadOnlyForOthers(dir: string): Promise<void> {
   await walk(dir);
 }
 
-/** At start: the built-in buildpacks, fresh from the code, where build uids can read them. */
+/**
+ * At start: the built-in buildpacks, as the code has them, where build uids can read them. A copy
+ * published from the same sources (and lockfile, which pins what helper scripts bundle) is kept:
+ * its digest is beside it, outside what builds see.
+ */
 export async function installBuiltinBuildpacks(scalarium: Scalarium, sourceDir: string, names: string[]): Promise<void> {
   const target = builtinBuildpacksDir(scalarium);
   await platformDir(scalarium.config.appsDir, 0o711);
   await platformDir(target, 0o755);
+  const lockfile = path.join(sourceDir, '..', 'package-lock.json');
   for (const name of names) {
     const source = path.join(sourceDir, name);
-    if (fs.existsSync(source)) await publishBuildpack(source, path.join(target, name), (copy) => bundleBuildpackScripts(source, copy));
+    if (!fs.existsSync(source)) continue;
+    const published = path.join(target, name);
+    const stamp = `${published}.source-sha256`;
+    const digest = await treeDigest(source, [lockfile]);
+    if (fs.existsSync(published) && (await fsp.readFile(stamp, 'utf8').catch(() => '')) === digest) continue;
+    await fsp.rm(stamp, { force: true });
+    await publishBuildpack(source, published, (copy) => bundleBuildpackScripts(source, copy));
+    await fsp.writeFile(stamp, digest, { mode: 0o644 });
   }
 }

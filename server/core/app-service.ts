@@ -1,15 +1,17 @@
 // What people do to apps, shared by the REST API and the admin UI: every mutation validates its
-// input, takes the app lock, writes an audit row, and leaves nothing half-done on failure.
+// input, takes the app lock, writes an audit row, and leaves nothing half-done on failure. A body
+// that the UI's forms also send (config vars, a formation) is parsed here with the API's schema
+// (server/http/api/bodies/), so that both doors check it alike; the routes parse the others.
 import fsp from 'node:fs/promises';
 import type { Scalarium } from './scalarium.ts';
 import { ScalariumError } from './errors.ts';
-import { assertName, describeValue, isValidConfigKey, isValidName } from './names.ts';
+import { describeValue, isValidName } from './names.ts';
 import type { Principal } from '../db/identity.ts';
 import { removeAppBuildFiles } from '../build/workspace.ts';
-import { changeConfig, deleteApp, findApp, getConfig, insertApp, setFormation, type AppRow, type Formation } from '../db/apps.ts';
+import { changeConfig, deleteApp, findApp, getConfig, insertApp, setDeployBranch, setFormation, type AppRow, type Formation } from '../db/apps.ts';
+import { deployBranchOf, deployRefOf } from './deploy-branch.ts';
 import { findRelease, latestRelease, slugsInUse, type Release } from '../db/releases.ts';
 import { audit } from './audit.ts';
-import { deleteGrantsOn } from '../db/grants.ts';
 import { ensureCluster, findCluster, findClusterById } from '../db/instances.ts';
 import { withAppLock } from './app-lock.ts';
 import { configureCluster } from './configure.ts';
@@ -19,9 +21,9 @@ import { dataPaths, repoStore } from './paths.ts';
 import { SlugStore } from '../build/slug-store.ts';
 import type { Output } from './types.ts';
 import { listProcesses } from '../db/processes.ts';
-
-const MAX_CONFIG_VALUE = 32 * 1024;
-const MAX_PROCESSES_PER_TYPE = 100;
+import { parseBody } from '../http/api/bodies/parse.ts';
+import { configBody } from '../http/api/bodies/config.ts';
+import { formationBody } from '../http/api/bodies/ps.ts';
 
 const silent: Output = { line: () => {} };
 
@@ -31,15 +33,15 @@ export async function requireApp(scalarium: Scalarium, name: string): Promise<Ap
   return app;
 }
 
-/** The cluster an app goes to: the one named, else the server's default. */
-export function clusterForNewApp(scalarium: Scalarium, clusterName: unknown): string {
-  if (clusterName !== undefined && clusterName !== null) return assertName('cluster', clusterName);
+/** The cluster an app goes to: the one named (a name: newAppBody), else the server's default. */
+export function clusterForNewApp(scalarium: Scalarium, clusterName: string | null | undefined): string {
+  if (clusterName) return clusterName;
   if (scalarium.defaultCluster) return scalarium.defaultCluster.name;
   throw new ScalariumError('invalid_body', { reason: 'this server has no default cluster: name one with --cluster (clusters lists them)' });
 }
 
-export async function createApp(scalarium: Scalarium, principal: Principal, name: unknown, clusterName?: unknown): Promise<AppRow> {
-  const appName = assertName('app', name);
+/** `appName` and `clusterName` are names already (POST /api/apps parses its body with newAppBody). */
+export async function createApp(scalarium: Scalarium, principal: Principal, appName: string, clusterName?: string | null): Promise<AppRow> {
   const wanted = clusterForNewApp(scalarium, clusterName);
   if (await findApp(scalarium.db, appName)) throw new ScalariumError('app_exists', { app: appName });
   const fallback = scalarium.defaultCluster;
@@ -65,7 +67,7 @@ export async function destroyApp(scalarium: Scalarium, principal: Principal, nam
   await withAppLock(scalarium, app.name, 'destroy', async () => {
     await scalarium.hooks.undeploy.promise({ app, output: silent });
     await deleteApp(scalarium.db, app.id);
-    await deleteGrantsOn(scalarium.db, { kind: 'app', name: app.name });
+    await scalarium.hooks.destroyed.promise({ kind: 'app', name: app.name });
     const cluster = await findClusterById(scalarium.db, app.cluster_id);
     if (cluster) await configureCluster(scalarium, cluster, `app ${app.name} destroyed`).catch(() => {});
     await repoStore(scalarium).remove(app.name);
@@ -88,25 +90,12 @@ async function removeUnusedSlugs(scalarium: Scalarium): Promise<void> {
   }
 }
 
-export function validateConfigChange(change: unknown): Record<string, string | null> {
-  if (!change || typeof change !== 'object' || Array.isArray(change)) {
-    throw new ScalariumError('invalid_body', { reason: 'expected an object of KEY: "value" (null unsets)' });
-  }
-  const entries = Object.entries(change as Record<string, unknown>);
-  if (!entries.length) throw new ScalariumError('invalid_body', { reason: 'no config vars given' });
-  for (const [key, value] of entries) {
-    if (!isValidConfigKey(key)) throw new ScalariumError('invalid_config_key', { key });
-    if (value !== null && typeof value !== 'string') throw new ScalariumError('invalid_body', { reason: `the value of ${key} must be a string or null` });
-    if (typeof value === 'string' && (value.length > MAX_CONFIG_VALUE || value.includes('\0'))) {
-      throw new ScalariumError('invalid_config_value', { key });
-    }
-  }
-  return Object.fromEntries(entries) as Record<string, string | null>;
-}
-
-/** Changes config vars; with a release live, makes a new release and restarts onto it. */
+/**
+ * Changes config vars (`rawChange`: the body of PATCH …/config or the config form's one var, parsed
+ * here with configBody); with a release live, makes a new release and restarts onto it.
+ */
 export async function setConfig(scalarium: Scalarium, principal: Principal, name: string, rawChange: unknown, output: Output = silent): Promise<{ config: Record<string, string>; release: Release | null; unchanged?: true }> {
-  const change = validateConfigChange(rawChange);
+  const change = parseBody(configBody, rawChange);
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'config change', async () => {
     const before = await getConfig(scalarium.db, app.id);
@@ -128,7 +117,7 @@ export async function setConfig(scalarium: Scalarium, principal: Principal, name
       const description = [set.length ? `Set ${set.join(', ')}` : '', unset.length ? `Unset ${unset.join(', ')}` : ''].filter(Boolean).join('; ');
       release = await runChangeLocked(scalarium, {
         app, principal, output, purpose: 'config change', replace: true,
-        refs: current.commit ? [{ ref: 'refs/heads/main', sha: current.commit }] : [],
+        refs: current.commit ? [{ ref: deployRefOf(app), sha: current.commit }] : [],
         draft: () => ({
           slug: current.slug, commit: current.commit, buildId: current.buildId, config: after, processTypes: current.processTypes,
           description: `${description} config vars`, timings: {}, createdBy: principal.user.name,
@@ -149,18 +138,24 @@ export function parseVersion(value: unknown): number {
   return Number(match[1]);
 }
 
+/** The release a rollback to `version` (default: the one before the latest) goes back to; throws what is wrong. */
+export async function rollbackTarget(scalarium: Scalarium, app: AppRow, version: unknown): Promise<Release> {
+  const current = await latestRelease(scalarium.db, app.id);
+  if (!current) throw new ScalariumError('no_release', { app: app.name });
+  const targetVersion = version === undefined || version === null || version === '' ? current.version - 1 : parseVersion(version);
+  const target = await findRelease(scalarium.db, app.id, targetVersion);
+  if (!target) throw new ScalariumError('release_not_found', { app: app.name, version: targetVersion });
+  return target;
+}
+
 export async function rollback(scalarium: Scalarium, principal: Principal, name: string, version: unknown, output: Output = silent): Promise<Release> {
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'rollback', async () => {
-    const current = await latestRelease(scalarium.db, app.id);
-    if (!current) throw new ScalariumError('no_release', { app: app.name });
-    const targetVersion = version === undefined || version === null || version === '' ? current.version - 1 : parseVersion(version);
-    const target = await findRelease(scalarium.db, app.id, targetVersion);
-    if (!target) throw new ScalariumError('release_not_found', { app: app.name, version: targetVersion });
+    const target = await rollbackTarget(scalarium, app, version);
     // The config goes back with the release, in the same transaction (server/deploy/commit.ts).
     return runChangeLocked(scalarium, {
       app, principal, output, purpose: 'rollback',
-      refs: target.commit ? [{ ref: 'refs/heads/main', sha: target.commit }] : [],
+      refs: target.commit ? [{ ref: deployRefOf(app), sha: target.commit }] : [],
       draft: () => ({
         slug: target.slug, commit: target.commit, buildId: target.buildId, config: target.config, processTypes: target.processTypes,
         description: `Rollback to v${target.version}`, timings: {}, createdBy: principal.user.name,
@@ -169,19 +164,17 @@ export async function rollback(scalarium: Scalarium, principal: Principal, name:
   });
 }
 
-export function validateFormation(raw: unknown, processTypes: Record<string, string>): Formation {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ScalariumError('invalid_formation', { reason: 'expected {"type": count}' });
-  const entries = Object.entries(raw as Record<string, unknown>);
-  if (!entries.length) throw new ScalariumError('invalid_formation', { reason: 'no process type given' });
-  for (const [type, count] of entries) {
-    if (!Object.hasOwn(processTypes, type)) throw new ScalariumError('invalid_formation', { reason: `the current release has no process type "${type.slice(0, 40)}" (it has ${Object.keys(processTypes).join(', ')})` });
-    if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_PROCESSES_PER_TYPE) {
-      throw new ScalariumError('invalid_formation', { reason: `${type} must be a whole number from 0 to ${MAX_PROCESSES_PER_TYPE}` });
-    }
+/** A formation change (formationBody: counts) whose process types the live release has. */
+function validateFormation(raw: unknown, processTypes: Record<string, string>): Formation {
+  const change = parseBody(formationBody, raw, 'invalid_formation');
+  const unknown = Object.keys(change).find((type) => !Object.hasOwn(processTypes, type));
+  if (unknown !== undefined) {
+    throw new ScalariumError('invalid_formation', { reason: `the current release has no process type "${unknown.slice(0, 40)}" (it has ${Object.keys(processTypes).join(', ')})` });
   }
-  return Object.fromEntries(entries) as Formation;
+  return change;
 }
 
+/** `raw`: the body of PATCH …/formation or the scale form's one type, checked here (validateFormation). */
 export async function scale(scalarium: Scalarium, principal: Principal, name: string, raw: unknown, output: Output = silent): Promise<Formation> {
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'scale', async () => {
@@ -196,17 +189,40 @@ export async function scale(scalarium: Scalarium, principal: Principal, name: st
   });
 }
 
-export async function restart(scalarium: Scalarium, principal: Principal, name: string, type: unknown, output: Output = silent): Promise<number> {
+/** Restarts one process type of the live release (`type`, from restartBody), or all of them. */
+export async function restart(scalarium: Scalarium, principal: Principal, name: string, type: string | undefined, output: Output = silent): Promise<number> {
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'restart', async () => {
     const current = await latestRelease(scalarium.db, app.id);
     if (!current) throw new ScalariumError('no_release', { app: app.name });
-    if (type !== undefined && (typeof type !== 'string' || !Object.hasOwn(current.processTypes, type))) {
-      throw new ScalariumError('unknown_process_type', { app: app.name, type: describeValue(type).slice(0, 40), types: Object.keys(current.processTypes).join(', ') });
+    if (type !== undefined && !Object.hasOwn(current.processTypes, type)) {
+      throw new ScalariumError('unknown_process_type', { app: app.name, type: type.slice(0, 40), types: Object.keys(current.processTypes).join(', ') });
     }
     const before = (await listProcesses(scalarium.db, { appId: app.id })).filter((p) => !type || p.type === type).length;
-    await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type as string] : undefined });
+    await deployRelease(scalarium, app, current, output, { replace: true, onlyTypes: type ? [type] : undefined });
     await audit(scalarium, principal, 'ps.restart', app.name, { detail: { type: type ?? 'all' } });
     return before;
+  });
+}
+
+/**
+ * Makes `branch` (a branch name: PATCH /api/apps/:app parses it with appChangeBody) the app's deploy
+ * branch. Refused while that branch points at another commit than the live release (the invariant
+ * would break): deploy it first, then switch.
+ */
+export async function changeDeployBranch(scalarium: Scalarium, principal: Principal, name: string, branch: string): Promise<AppRow> {
+  const app = await requireApp(scalarium, name);
+  return withAppLock(scalarium, app.name, 'deploy branch change', async () => {
+    if (app.deploy_branch === branch) return app;
+    const live = await latestRelease(scalarium.db, app.id);
+    const tip = await repoStore(scalarium).branchCommit(app.name, branch);
+    if (live?.commit && tip && tip !== live.commit) {
+      throw new ScalariumError('invalid_body', {
+        reason: `${branch} is at ${tip.slice(0, 7)} but the live release is ${live.commit.slice(0, 7)}: deploy it first (scalarium deploy --commit ${branch}), then make it the deploy branch`,
+      });
+    }
+    await setDeployBranch(scalarium.db, app.id, branch);
+    await audit(scalarium, principal, 'app.deploy-branch', app.name, { detail: { from: deployBranchOf(app), to: branch } });
+    return { ...app, deploy_branch: branch };
   });
 }

@@ -1,16 +1,15 @@
 // Clusters as people manage them: create with provider settings and roles, scale roles, destroy.
-// The reconciler does the work of making instances match.
+// The reconciler does the work of making instances match. The bodies are parsed here with the API's
+// schemas (server/http/api/bodies/clusters.ts): the clusters page's forms send them too.
 import type { Scalarium } from './scalarium.ts';
 import type { Principal } from '../db/identity.ts';
 import { ScalariumError } from './errors.ts';
-import { assertName } from './names.ts';
 import { audit } from './audit.ts';
 import { findCluster, listInstances, type Cluster } from '../db/instances.ts';
 import { createCluster, deleteCluster, listRoles, setRoleCounts, type ClusterSettings, type Role } from '../db/clusters.ts';
 import { listApps } from '../db/apps.ts';
-import { deleteGrantsOn } from '../db/grants.ts';
-
-const MAX_INSTANCES_PER_ROLE = 100;
+import { parseBody } from '../http/api/bodies/parse.ts';
+import { newClusterBody, roleCountsBody } from '../http/api/bodies/clusters.ts';
 
 export async function requireCluster(scalarium: Scalarium, name: unknown): Promise<Cluster> {
   const cluster = typeof name === 'string' ? await findCluster(scalarium.db, name) : undefined;
@@ -18,64 +17,16 @@ export async function requireCluster(scalarium: Scalarium, name: unknown): Promi
   return cluster;
 }
 
-export function validateRoleCounts(raw: unknown): Record<string, number> {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ScalariumError('invalid_body', { reason: 'roles must be {"app": 2, "router": 1}' });
-  const entries = Object.entries(raw as Record<string, unknown>);
-  for (const [role, count] of entries) {
-    assertName('role', role);
-    if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > MAX_INSTANCES_PER_ROLE) {
-      throw new ScalariumError('invalid_body', { reason: `${role} must be a whole number of instances from 0 to ${MAX_INSTANCES_PER_ROLE}` });
-    }
-  }
-  return Object.fromEntries(entries) as Record<string, number>;
-}
-
-const SETTING_KEYS = ['region', 'endpoint', 'image', 'instanceType', 'subnet', 'keyPair', 'serverUrl'] as const;
-
-export function validateSettings(provider: string, raw: Record<string, unknown>): ClusterSettings {
-  const settings: ClusterSettings = {};
-  for (const key of SETTING_KEYS) {
-    const value = raw[key];
-    if (value === undefined || value === null || value === '') continue;
-    if (typeof value !== 'string' || value.length > 255 || /[\s\0]/.test(value)) throw new ScalariumError('invalid_body', { reason: `${key} must be a short string without spaces` });
-    if ((key === 'endpoint' || key === 'serverUrl') && !/^https?:\/\//.test(value)) throw new ScalariumError('invalid_body', { reason: `${key} must be an http(s) URL` });
-    settings[key] = value;
-  }
-  if (raw.spot !== undefined) settings.spot = raw.spot === true;
-  if (raw.keepFailedInstances !== undefined) settings.keepFailedInstances = raw.keepFailedInstances === true;
-  if (raw.keepMetadata !== undefined) settings.keepMetadata = raw.keepMetadata === true;
-  for (const key of ['bootTimeoutMs', 'orphanGraceMs'] as const) {
-    const value = raw[key];
-    if (value === undefined) continue;
-    if (!Number.isInteger(value) || (value as number) < 1000 || (value as number) > 86_400_000) throw new ScalariumError('invalid_body', { reason: `${key} must be milliseconds between 1000 and 86400000` });
-    settings[key] = value as number;
-  }
-  if (raw.securityGroupIds !== undefined) {
-    const groups = raw.securityGroupIds;
-    if (!Array.isArray(groups) || groups.length > 10 || !groups.every((g) => typeof g === 'string' && /^sg-[0-9a-z]{1,40}$/.test(g))) {
-      throw new ScalariumError('invalid_body', { reason: 'securityGroupIds must be a list of sg-… ids' });
-    }
-    settings.securityGroupIds = groups as string[];
-  }
-  if (raw.elasticIpForRouters !== undefined) settings.elasticIpForRouters = raw.elasticIpForRouters === true;
-  const creds = raw.credentials as { accessKeyId?: unknown; secretAccessKey?: unknown; sessionToken?: unknown } | undefined;
-  if (creds) {
-    if (typeof creds.accessKeyId !== 'string' || typeof creds.secretAccessKey !== 'string') throw new ScalariumError('invalid_body', { reason: 'credentials need accessKeyId and secretAccessKey' });
-    settings.credentials = { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, ...(typeof creds.sessionToken === 'string' ? { sessionToken: creds.sessionToken } : {}) };
-  }
-  if (provider === 'ec2' && (!settings.region || !settings.image)) {
-    throw new ScalariumError('invalid_body', { reason: 'an ec2 cluster needs a region and an image (AMI id)' });
-  }
-  return settings;
-}
-
-export async function createClusterFor(scalarium: Scalarium, principal: Principal, body: Record<string, unknown>): Promise<Cluster> {
-  const name = assertName('cluster', body.name);
-  const provider = typeof body.provider === 'string' ? body.provider : 'local';
+/** `raw`: the body of POST /api/clusters or the new-cluster form, parsed here (newClusterBody). */
+export async function createClusterFor(scalarium: Scalarium, principal: Principal, raw: unknown): Promise<Cluster> {
+  const { name, provider = scalarium.defaultCluster?.provider ?? 'local', ...body } = parseBody(newClusterBody, raw);
   if (!scalarium.providers.has(provider)) throw new ScalariumError('invalid_body', { reason: `no provider "${provider.slice(0, 40)}" is loaded (${[...scalarium.providers.keys()].join(', ')})` });
   if (await findCluster(scalarium.db, name)) throw new ScalariumError('invalid_body', { reason: `a cluster named ${name} exists already` });
-  const settings = validateSettings(provider, (body.settings ?? {}) as Record<string, unknown>);
-  const counts = validateRoleCounts(body.roles ?? (provider === 'local' ? { app: 1, router: 1 } : { app: 1, router: 1 }));
+  const settings: ClusterSettings = body.settings ?? {};
+  // What a provider needs to launch anything; checked once the provider is known to be there.
+  const unusable = scalarium.provider(provider).checkSettings?.(settings);
+  if (unusable) throw new ScalariumError('invalid_body', { reason: unusable });
+  const counts = body.roles ?? { app: 1, router: 1 };
   const roles: Role[] = Object.entries(counts).map(([role, count]) => ({ name: role, count }));
   const cluster = await createCluster(scalarium.db, name, provider, settings, roles);
   await audit(scalarium, principal, 'cluster.create', name, { detail: { provider, roles: counts } });
@@ -83,9 +34,10 @@ export async function createClusterFor(scalarium: Scalarium, principal: Principa
   return cluster;
 }
 
+/** `raw`: the body of PATCH …/roles or the scale form's one role, parsed here (roleCountsBody). */
 export async function scaleCluster(scalarium: Scalarium, principal: Principal, name: unknown, raw: unknown): Promise<Role[]> {
   const cluster = await requireCluster(scalarium, name);
-  const counts = validateRoleCounts(raw);
+  const counts = parseBody(roleCountsBody, raw);
   await setRoleCounts(scalarium.db, cluster.id, counts);
   await audit(scalarium, principal, 'cluster.scale', cluster.name, { detail: counts });
   await reconcileCluster(scalarium, cluster);
@@ -102,7 +54,7 @@ export async function destroyCluster(scalarium: Scalarium, principal: Principal,
   for (const instance of await listInstances(scalarium.db, cluster.id)) await provider.terminate(instance);
   await deleteCluster(scalarium.db, cluster.id);
   // Grants are by name: a future cluster of the same name must not inherit them.
-  await deleteGrantsOn(scalarium.db, { kind: 'cluster', name: cluster.name });
+  await scalarium.hooks.destroyed.promise({ kind: 'cluster', name: cluster.name });
   await audit(scalarium, principal, 'cluster.destroy', cluster.name);
 }
 

@@ -18,6 +18,8 @@ export interface ServerConfig {
   /** Plugins named in <dataDir>/plugins.json or SCALARIUM_PLUGINS (comma separated module paths). */
   pluginSpecifiers: string[];
   readinessTimeoutMs: number;
+  /** How often instances and routers send their metrics (told in the welcome message). */
+  metricsIntervalMs: number;
   /** Identifies this server among several sharing one database. */
   serverId: string;
   /**
@@ -45,6 +47,12 @@ export interface ServerConfig {
 function defaultAppsDir(dataDir: string): string {
   if (process.getuid?.() !== 0) return path.join(dataDir, 'apps');
   return path.join('/var/lib/scalarium/apps', crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 12));
+}
+
+function metricsInterval(value: string | undefined): number {
+  const seconds = int(value, 10, 'SCALARIUM_METRICS_INTERVAL');
+  if (seconds < 1 || seconds > 300) throw new Error(`SCALARIUM_METRICS_INTERVAL must be 1 to 300 seconds, got "${value}"`);
+  return seconds;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -78,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     adminToken: env.SCALARIUM_ADMIN_TOKEN || undefined,
     pluginSpecifiers: (env.SCALARIUM_PLUGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     readinessTimeoutMs: int(env.SCALARIUM_READINESS_TIMEOUT, 60, 'SCALARIUM_READINESS_TIMEOUT') * 1000,
+    metricsIntervalMs: metricsInterval(env.SCALARIUM_METRICS_INTERVAL) * 1000,
     serverId: env.SCALARIUM_SERVER_ID ?? os.hostname(),
     appsDir: path.resolve(env.SCALARIUM_APPS_DIR || defaultAppsDir(dataDir)),
     appUids: parseUidRange(env.SCALARIUM_APP_UIDS || undefined),

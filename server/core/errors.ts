@@ -2,9 +2,9 @@
 // a hint that says what to do. The API returns them as JSON, the CLI prints message and hint, the
 // git path prints them as "remote:" lines. Unknown errors become `internal` and never leak details.
 
-type Params = Record<string, string | number | undefined>;
+export type Params = Record<string, string | number | undefined>;
 
-interface Entry {
+export interface ErrorEntry {
   status: number;
   message: (p: Params) => string;
   hint?: (p: Params) => string;
@@ -19,6 +19,12 @@ export const catalogue = {
     hint: () => 'Use 1-30 lowercase letters, digits and dashes, starting with a letter (e.g. "my-app").',
   },
   invalid_body: { status: 400, message: (p) => `Invalid request: ${p.reason ?? 'malformed body'}.` },
+  /** A query parameter (e.g. ?since=) a route cannot use; `hint` says what it takes. */
+  invalid_query: {
+    status: 400,
+    message: (p) => `${q(p.value)} is not a valid ${p.name}${p.reason ? `: ${p.reason}` : ''}.`,
+    hint: (p) => String(p.hint ?? ''),
+  },
   invalid_config_key: {
     status: 400,
     message: (p) => `${q(p.key)} is not a valid config var name.`,
@@ -55,11 +61,16 @@ export const catalogue = {
     message: () => 'Authentication required: no valid API token was given.',
     hint: () => 'Log in with `scalarium login --server URL --token TOKEN`.',
   },
-  forbidden: { status: 403, message: () => 'You are not allowed to do that.' },
+  forbidden: { status: 403, message: (p) => `You are not allowed to do that${p.reason ? `: ${p.reason}` : ''}.` },
   not_found: { status: 404, message: () => 'Not found.' },
   app_not_found: { status: 404, message: (p) => `No app named ${q(p.app)}.`, hint: () => 'Run `scalarium apps` to list apps.' },
   release_not_found: { status: 404, message: (p) => `App ${p.app} has no release v${p.version}.`, hint: () => 'Run `scalarium releases` to list releases.' },
   build_not_found: { status: 404, message: (p) => `No build ${q(p.id)} for this app.` },
+  deploy_not_found: {
+    status: 404,
+    message: (p) => `No deploy ${q(p.id)} of this app on this server.`,
+    hint: () => 'A deploy can be followed while it runs and for 30 minutes after it ended; `scalarium deploys` lists them.',
+  },
   app_exists: { status: 409, message: (p) => `An app named ${q(p.app)} already exists.`, hint: () => 'Choose another name.' },
   app_locked: {
     status: 409,
@@ -90,24 +101,43 @@ export const catalogue = {
   deploy_failed: { status: 422, message: (p) => `Deploy failed: ${p.reason}` },
   no_capacity: { status: 503, message: (p) => `No instance can run processes: ${p.reason}` },
   internal: { status: 500, message: () => 'Internal server error.' },
-} satisfies Record<string, Entry>;
+} satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
+
+/** Core's codes, and those plugins define with pluginError (e.g. "monitoring.unknown_metric"). */
+export type AnyErrorCode = ErrorCode | `${string}.${string}`;
 
 export class ScalariumError extends Error {
   readonly status: number;
   readonly hint: string | undefined;
 
-  constructor(readonly code: ErrorCode, readonly params: Params = {}) {
-    const entry: Entry = catalogue[code];
+  constructor(code: ErrorCode, params?: Params);
+  constructor(code: AnyErrorCode, params: Params, entry: ErrorEntry);
+  constructor(readonly code: AnyErrorCode, readonly params: Params = {}, entry: ErrorEntry = catalogue[code as ErrorCode]) {
     super(entry.message(params));
     this.status = entry.status;
-    this.hint = entry.hint?.(params);
+    this.hint = entry.hint?.(params) || undefined;
   }
 
   toJSON(): { code: string; message: string; hint?: string } {
     return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
   }
+}
+
+const pluginCodes = new Set<string>();
+
+/**
+ * An error of a plugin's own, with a stable code under the plugin's name, a status, a message and a
+ * hint that says what to do: thrown like core's (`throw unknownMetric({ metric })`), it becomes the
+ * same JSON, CLI message and UI page.
+ */
+export function pluginError(plugin: string, name: string, entry: ErrorEntry): (params?: Params) => ScalariumError {
+  const code = `${plugin}.${name}` as const;
+  if (!/^[a-z0-9-]+\.[a-z0-9_]+$/.test(code)) throw new Error(`error code ${code} must be <plugin>.<name> in a-z, 0-9, - and _`);
+  if (pluginCodes.has(code)) throw new Error(`error code ${code} is defined twice`);
+  pluginCodes.add(code);
+  return (params = {}) => new ScalariumError(code, params, entry);
 }
 
 /** Any thrown value as a catalogue error; unknown errors become `internal`. */

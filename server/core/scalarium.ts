@@ -1,5 +1,6 @@
 // The Scalarium object: the frozen hooks every plugin taps, plus typed registries for strategies
 // that have several methods (providers). Reading `hooks` below teaches the whole plugin API.
+import crypto from 'node:crypto';
 import {
   AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncHook,
   SyncWaterfallHook,
@@ -9,9 +10,10 @@ import type { Db } from '../db/knex.ts';
 import type { Migration } from '../db/migrations/index.ts';
 import type { ServerConfig } from './config.ts';
 import type { Principal } from '../db/identity.ts';
+import type { Cluster } from '../db/instances.ts';
 import type {
-  Action, AppNavContext, AuditEvent, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
-  InstanceConnected, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Destroyed,
+  Detection, InstanceAccount, InstanceConnected, MetricsReport, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
@@ -25,6 +27,8 @@ export function createHooks() {
     authenticate: new AsyncSeriesBailHook<[Credentials], Principal | undefined>(['credentials']),
     /** (principal, action, resource) → true (allow) / false (deny); undefined passes on. */
     authorize: new AsyncSeriesBailHook<[Principal, Action, Resource], boolean | undefined>(['principal', 'action', 'resource']),
+    /** After a denial: why, in words for the one denied ("… needs the manager role; this token is capped at deployer"). */
+    whyDenied: new AsyncSeriesBailHook<[Principal, Action, Resource], string | undefined>(['principal', 'action', 'resource']),
     /** Veto new code (a git push, an API/UI deploy of a commit or archive) before any work: return the reason. */
     receive: new AsyncSeriesBailHook<[PushContext], string | undefined>(['push']),
     /** The first builder that claims the source wins. */
@@ -46,9 +50,15 @@ export function createHooks() {
     deployFailed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
     /** An instance's agent or router connected: push it what it needs (routes, accounts). */
     instanceConnected: new AsyncParallelHook<[InstanceConnected]>(['event']),
+    /** The accounts a cluster's instances must have (the access plugin adds users with an SSH grant). */
+    instanceAccounts: new AsyncSeriesWaterfallHook<[InstanceAccount[], Cluster]>(['accounts', 'cluster']),
+    /** An app or cluster is gone: drop what is kept under its name (grants), so a new one of that name starts clean. */
+    destroyed: new AsyncSeriesHook<[Destroyed]>(['destroyed']),
 
     // Observation streams.
     log: new SyncHook<[LogLine]>(['line']),
+    /** Every metrics interval, per connected instance: its usage, its processes', a router's traffic per app. */
+    metrics: new SyncHook<[MetricsReport]>(['report']),
     audit: new SyncHook<[AuditEvent]>(['event']),
 
     /** Plugins add API routes (under /api, the principal authenticated) … */
@@ -58,6 +68,7 @@ export function createHooks() {
     /** … menu entries of the UI, and tabs of an app's pages. */
     nav: new SyncWaterfallHook<[NavItem[], NavViewer]>(['items', 'viewer']),
     appNav: new SyncWaterfallHook<[NavItem[], AppNavContext]>(['items', 'context']),
+    clusterNav: new SyncWaterfallHook<[NavItem[], ClusterNavContext]>(['items', 'context']),
   });
 }
 
@@ -103,6 +114,11 @@ export class Scalarium {
    * (provider-local: "local"). Without one, every app names its cluster.
    */
   defaultCluster?: { name: string; provider: string };
+  /**
+   * The keys koa signs cookies with (ctx.cookies.set(…, { signed: true })), derived from the secret
+   * key at start (server/main.ts); a Scalarium made elsewhere (tests) gets a key of its own.
+   */
+  cookieKeys: Buffer[] = [crypto.randomBytes(32)];
 
   constructor(
     readonly config: ServerConfig,

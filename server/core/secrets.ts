@@ -59,6 +59,17 @@ export class SecretBox {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
   }
+
+  /**
+   * Keys for one purpose (e.g. signing cookies), derived from the secret key with HKDF so that no
+   * second key file has to be kept and every server that shares the secret key agrees on them. The
+   * first signs; the others (from a rotation's older key) still verify.
+   */
+  derivedKeys(purpose: string): Buffer[] {
+    const current = this.keys.get(this.currentKeyId)!;
+    const all = [current, ...[...this.keys.values()].filter((key) => key !== current)];
+    return all.map((key) => Buffer.from(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `scalarium ${purpose}`, 32)));
+  }
 }
 
 export function keyFilePath(dataDir: string): string {

@@ -5,6 +5,7 @@ import type { Release } from '../db/releases.ts';
 import type { Step } from '../db/deployments.ts';
 import type { Cluster, Instance } from '../db/instances.ts';
 import type { BuildWorkspace } from '../build/workspace.ts';
+import type { InstanceUsage, ProcessUsage, RouteUsage } from '../agent/protocol.ts';
 
 /** Where progress for the person waiting goes (a git push's "remote:" lines, an API log). */
 export interface Output {
@@ -96,6 +97,26 @@ export interface DeploymentOutcome {
 
 export interface LogLine { app: string; source: string; line: string; at: string }
 /** An agent or router connected (or came back); its instance row is up to date already. */
+/** An account an instance must have: the user's name, sudo or not, and the SSH public keys it accepts. */
+export interface InstanceAccount { user: string; sudo: boolean; keys: string[] }
+/** An app or cluster that was destroyed: what plugins kept under its name goes too. */
+export interface Destroyed { kind: 'app' | 'cluster'; name: string }
+
+/**
+ * One instance's metrics for one interval, checked (server/agent/metrics-relay.ts): an agent's
+ * usage of the instance and of its app processes, or a router's traffic per app.
+ */
+export interface MetricsReport {
+  instance: Instance;
+  cluster: Cluster;
+  /** When the interval ended (ms). */
+  at: number;
+  intervalMs: number;
+  usage?: InstanceUsage;
+  processes: ProcessUsage[];
+  routes: Array<{ app: string; usage: RouteUsage }>;
+}
+
 export interface InstanceConnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router'; firstTime: boolean }
 
 export interface AuditEvent { actor: string; action: string; target?: string; outcome: string; source?: string }
@@ -104,3 +125,5 @@ export interface NavItem { href: string; label: string }
 export interface NavViewer { user: string; admin: boolean }
 /** The tabs of an app's pages: for whom, and which app (its read access already checked). */
 export interface AppNavContext { app: string; viewer: NavViewer }
+/** The tabs of a cluster's pages: for whom, and which cluster (its read access already checked). */
+export interface ClusterNavContext { cluster: string; viewer: NavViewer }

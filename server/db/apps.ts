@@ -7,6 +7,8 @@ export interface AppRow {
   id: number; name: string; cluster_id: number; formation: Formation; created_by: string; created_at: string;
   /** Index of the app's pair of unix uids in SCALARIUM_APP_UIDS (server/sandbox/identities.ts). */
   uid_index: number;
+  /** The branch whose pushes deploy the app; null until its first push (server/core/deploy-branch.ts). */
+  deploy_branch: string | null;
 }
 
 export async function listApps(db: Db): Promise<AppRow[]> {
@@ -31,7 +33,7 @@ export async function insertApp(db: Db, name: string, clusterId: number, created
     const highest = await trx('apps').max({ max: 'uid_index' }).first();
     const uidIndex = Math.max(Number(counter?.value ?? 0), Number(highest?.max ?? -1) + 1);
     await trx('settings').insert({ key: 'next_uid_index', value: String(uidIndex + 1) }).onConflict('key').merge();
-    const row = { name, cluster_id: clusterId, formation: '{}', created_by: createdBy, created_at: now(), uid_index: uidIndex };
+    const row = { name, cluster_id: clusterId, formation: '{}', created_by: createdBy, created_at: now(), uid_index: uidIndex, deploy_branch: null };
     const [id] = await trx('apps').insert(row);
     return toApp({ ...row, id: Number(id) });
   });
@@ -40,6 +42,13 @@ export async function insertApp(db: Db, name: string, clusterId: number, created
 export async function findAppById(db: Db, id: number): Promise<AppRow | undefined> {
   const row = await db('apps').where({ id }).first();
   return row ? toApp(row) : undefined;
+}
+
+/** Records the deploy branch; with `onlyIfUnset`, only when none is recorded yet (the first push decides). */
+export async function setDeployBranch(db: Db, id: number, branch: string, onlyIfUnset = false): Promise<void> {
+  const query = db('apps').where({ id });
+  if (onlyIfUnset) query.whereNull('deploy_branch');
+  await query.update({ deploy_branch: branch });
 }
 
 export async function deleteApp(db: Db, id: number): Promise<void> {

@@ -1,7 +1,8 @@
 // The path of every change that makes a release, on one screen. A git push, a deploy from the UI or
 // API (a commit, an archive, an upload), a rollback and a config change all come through here:
 //
-//   lock → build (checkout, detect, compile, release hooks; skipped when the slug is reused)
+//   veto (receive hook) → lock → fetch the source → build (checkout, detect, compile, release
+//        hooks; skipped when the slug is reused)
 //        → journal "rolling-out" → roll out (deploy hook) → keep the source (a push's objects)
 //        → commit: release row + config + journal "committed", one transaction
 //        → move branches → journal "done" → audit, deployed hook
@@ -13,6 +14,8 @@
 import type { Scalarium } from '../core/scalarium.ts';
 import type { AppRow } from '../db/apps.ts';
 import type { Principal } from '../db/identity.ts';
+import type { PushContext } from '../core/types.ts';
+import { ScalariumError } from '../core/errors.ts';
 import { latestRelease, nextVersion, type Release } from '../db/releases.ts';
 import { markJournal, openJournal, type RefMove } from '../db/journal.ts';
 import { withAppLock } from '../core/app-lock.ts';
@@ -31,8 +34,13 @@ export interface ReleaseChange {
   output: Output;
   /** Why the app is locked, for whoever finds it busy ("push of 1a2b3c4"). */
   purpose: string;
-  /** Source to build; without it the release reuses a slug (rollback, config change). */
-  source?: BuildSource;
+  /** New code to ask the receive hook about before anything happens; a veto throws deploy_refused. */
+  incoming?: Pick<PushContext, 'via' | 'ref' | 'oldSha' | 'newSha'>;
+  /**
+   * Source to build; without it the release reuses a slug (rollback, config change). A function is
+   * a source still to fetch (an archive to download): fetched after the veto, under the lock.
+   */
+  source?: BuildSource | (() => Promise<BuildSource>);
   /** The release to make, from the build if there was one; read under the lock. */
   draft(build: BuildResult | undefined): Draft | Promise<Draft>;
   /** Branches that must point at the release's commit once it is recorded. */
@@ -47,15 +55,25 @@ export interface ReleaseChange {
   keepSource?(): Promise<void>;
 }
 
-export function runChange(scalarium: Scalarium, change: ReleaseChange): Promise<Release> {
+export async function runChange(scalarium: Scalarium, change: ReleaseChange): Promise<Release> {
+  await refuseIfVetoed(scalarium, change);
   return withAppLock(scalarium, change.app.name, change.purpose, () => runChangeLocked(scalarium, change));
+}
+
+/** The receive hook's plugins (deploy-lock, …) may refuse new code, whichever way it comes. */
+async function refuseIfVetoed(scalarium: Scalarium, change: ReleaseChange): Promise<void> {
+  if (!change.incoming) return;
+  const veto = await scalarium.hooks.receive.promise({ app: change.app, principal: change.principal, ...change.incoming });
+  if (veto) throw new ScalariumError('deploy_refused', { reason: veto });
 }
 
 /** The same, for a caller that already holds the app lock. */
 export async function runChangeLocked(scalarium: Scalarium, change: ReleaseChange): Promise<Release> {
   const { app, output } = change;
   const { db } = scalarium;
-  const build = change.source ? await buildSource(scalarium, app, change.source, change.principal, output) : undefined;
+  const source = typeof change.source === 'function' ? await change.source() : change.source;
+  if (source) output.line(`-----> Building ${app.name} (${/^[0-9a-f]{40}$/.test(source.id) ? source.id.slice(0, 7) : source.id})`);
+  const build = source ? await buildSource(scalarium, app, source, change.principal, output) : undefined;
   faultPoint(scalarium, 'built');
   const draft = await change.draft(build);
   if (build) output.line('-----> Launching...');

@@ -5,8 +5,14 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Scalarium } from '../core/scalarium.ts';
+import { insertApp } from '../db/apps.ts';
 import type { Principal } from '../db/identity.ts';
+import { ensureCluster } from '../db/instances.ts';
+import { openDatabase } from '../db/knex.ts';
 import { PushSessions } from './push-sessions.ts';
 import { preReceiveHandler } from './receive.ts';
 
@@ -27,8 +33,16 @@ test('take() consumes the session: a second take of the same token finds nothing
 
 test('the pre-receive endpoint accepts a token once, then answers 401', async (t) => {
   const sessions = new PushSessions();
-  // A push of a non-deploy branch needs nothing of the Scalarium beyond the session itself.
-  const scalarium = {} as Scalarium;
+  // A push of a branch that does not deploy needs nothing of the Scalarium beyond its database.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'push-sessions-'));
+  const db = await openDatabase(dataDir, '');
+  t.teardown(async () => {
+    await db.destroy();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const cluster = await ensureCluster(db, 'local', 'local');
+  await insertApp(db, 'shop', cluster.id, 'alice');
+  const scalarium = { db } as unknown as Scalarium;
   const app = new Koa();
   app.use(preReceiveHandler(scalarium, sessions));
   const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
@@ -47,6 +61,7 @@ test('the pre-receive endpoint accepts a token once, then answers 401', async (t
   };
   const first = await hook();
   t.is(first.status, 200);
+  t.true(first.text.includes('Stored. Only pushes to main or master deploy shop.'), first.text);
   t.true(first.text.includes('\u0000verdict:ok'), first.text);
   const second = await hook();
   t.is(second.status, 401);

@@ -1,5 +1,5 @@
-// The server side of the pre-receive hook: a push of main or master is built, released and rolled
-// out while git holds the new objects in quarantine. The hook gets progress lines as they happen
+// The server side of the pre-receive hook: a push of the app's deploy branch (server/core/
+// deploy-branch.ts) is built, released and rolled out while git holds the new objects in quarantine. The hook gets progress lines as they happen
 // and a verdict last; git moves the branch only on "ok", so the deploy branch always equals the
 // live release's commit.
 import { PassThrough } from 'node:stream';
@@ -7,7 +7,8 @@ import type Koa from 'koa';
 import type { Scalarium } from '../core/scalarium.ts';
 import type { PushSessions } from './push-sessions.ts';
 import { readJson } from '../http/json-body.ts';
-import { findApp } from '../db/apps.ts';
+import { findApp, setDeployBranch } from '../db/apps.ts';
+import { FIRST_PUSH_BRANCHES } from '../core/deploy-branch.ts';
 import { audit } from '../core/audit.ts';
 import { runChange } from '../deploy/orchestrator.ts';
 import { extractCommit } from '../build/source.ts';
@@ -17,7 +18,6 @@ import { asScalariumError, ScalariumError } from '../core/errors.ts';
 import { appUrl } from '../http/api/present.ts';
 import type { Output } from '../core/types.ts';
 
-const DEPLOY_BRANCHES = new Set(['refs/heads/main', 'refs/heads/master']);
 const ZERO = /^0+$/;
 
 interface HookBody {
@@ -58,34 +58,34 @@ async function handlePush(
 ): Promise<boolean> {
   const principal = { ...session.principal, source: session.source };
   const refs = Array.isArray(body.refs) ? body.refs : [];
-  const deploy = refs.find((r) => DEPLOY_BRANCHES.has(r.ref));
-  if (!deploy) {
-    output.line('Stored. Only pushes to main or master deploy.');
-    return true;
-  }
-  if (ZERO.test(deploy.newSha)) {
-    output.line(`! Deleting ${deploy.ref.slice(11)} is not allowed: it is the deployed branch.`);
-    return false;
-  }
   const app = await findApp(scalarium.db, session.app);
   if (!app) {
     output.line('! This app no longer exists.');
     return false;
   }
-  const veto = await scalarium.hooks.receive.promise({ app, principal, via: 'git', ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha });
-  if (veto) {
-    output.line(`! Push rejected: ${veto}`);
-    await audit(scalarium, principal, 'git.push', app.name, { outcome: 'denied', detail: { reason: veto } });
+  // Until the app has a deploy branch, the first push of main or master makes it one.
+  const branch = app.deploy_branch ?? FIRST_PUSH_BRANCHES.find((name) => refs.some((r) => r.ref === `refs/heads/${name}`));
+  const deploy = branch ? refs.find((r) => r.ref === `refs/heads/${branch}`) : undefined;
+  if (!branch || !deploy) {
+    const pushed = refs.map((r) => r.ref.replace(/^refs\/heads\//, '')).filter((name) => FIRST_PUSH_BRANCHES.includes(name))[0];
+    output.line(`Stored. Only pushes to ${branch ?? 'main or master'} deploy ${app.name}.`);
+    if (branch && pushed) output.line(`To deploy ${pushed}: git push scalarium ${pushed}:${branch}, or make it the deploy branch: scalarium git:branch ${pushed} --app ${app.name}`);
+    return true;
+  }
+  if (ZERO.test(deploy.newSha)) {
+    output.line(`! Deleting ${branch} is not allowed: it is the deploy branch.`);
     return false;
   }
-  // Git moves the pushed branch after the verdict; main follows a push of master when it exists.
+  if (!app.deploy_branch) {
+    await setDeployBranch(scalarium.db, app.id, branch, true);
+    output.line(`-----> ${branch} is the deploy branch of ${app.name} (scalarium git:branch changes it)`);
+  }
   const repos = repoStore(scalarium);
   const moves = [{ ref: deploy.ref, sha: deploy.newSha }];
-  if (deploy.ref === 'refs/heads/master' && (await repos.branchCommit(app.name, 'main'))) moves.push({ ref: 'refs/heads/main', sha: deploy.newSha });
   try {
-    output.line(`-----> Building ${app.name} (${deploy.newSha.slice(0, 7)})`);
     const release = await runChange(scalarium, {
       app, principal, output, purpose: `push of ${deploy.newSha.slice(0, 7)}`, refs: moves, gitMovesRefs: true,
+      incoming: { via: 'git', ref: deploy.ref, oldSha: deploy.oldSha, newSha: deploy.newSha },
       source: {
         id: deploy.newSha,
         checkout: (ws) => extractCommit(repos.pathOf(app.name), deploy.newSha, ws.buildDir,
@@ -108,6 +108,11 @@ async function handlePush(
     return true;
   } catch (error) {
     const failure = asScalariumError(error);
+    if (failure.code === 'deploy_refused') {
+      output.line(`! Push rejected: ${failure.params.reason}`);
+      await audit(scalarium, principal, 'git.push', app.name, { outcome: 'denied', detail: { reason: failure.params.reason } });
+      return false;
+    }
     if (failure.code === 'internal') {
       process.stderr.write(`push of ${app.name} failed: ${(error as Error).stack}\n`);
     }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { agentBundle } from '../agent/bundle.ts';
 import Koa from 'koa';
+import Keygrip from 'keygrip';
 import Router from '@koa/router';
 import type { Scalarium } from '../core/scalarium.ts';
 import { asScalariumError, ScalariumError } from '../core/errors.ts';
@@ -21,10 +22,15 @@ import { buildRoutes } from './api/builds.ts';
 import { statusRoutes } from './api/status.ts';
 import { clusterRoutes } from './api/clusters.ts';
 import { deployRoutes } from './api/deploy.ts';
+import { buildCacheRoutes } from './api/build-cache.ts';
 import { uiRoutes } from './ui/routes.ts';
+import { assertAllDeclared } from './api/route-table.ts';
 
 export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
   const app = new Koa({ proxy: false });
+  // Signed cookies (the access plugin's device cookie) are HMAC-SHA256 with keys derived from the
+  // secret key; cookies that need no signature are set with signed: false.
+  app.keys = new Keygrip(scalarium.cookieKeys.map((key) => key.toString('base64')), 'sha256');
   app.on('error', reportError);
   app.use(errorHandler(scalarium));
   app.use(async (ctx, next) => {
@@ -67,8 +73,9 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes, clusterRoutes, deployRoutes]) add(scalarium, api);
+  for (const add of [statusRoutes, appRoutes, configRoutes, releaseRoutes, psRoutes, buildRoutes, buildCacheRoutes, clusterRoutes, deployRoutes]) add(scalarium, api);
   scalarium.hooks.routes.call(api);
+  assertAllDeclared(api);
   app.use(api.routes());
   app.use(api.allowedMethods());
 

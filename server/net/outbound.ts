@@ -364,6 +364,17 @@ export async function openOutbound(
   }
 }
 
+/** The policy's verdict on a URL without fetching it (its host name is resolved): throws what openOutbound would. */
+export async function vetOutboundUrl(url: string, policy: OutboundPolicy): Promise<void> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OutboundError(`refused to fetch ${shown(url)}: not a valid URL`);
+  }
+  await vet(parsed, shown(parsed), policy, AbortSignal.timeout(15_000));
+}
+
 /**
  * Downloads `url` into `file` (mode 0600) under the policy, streaming and hashing as it goes.
  * A non-2xx answer, the size cap or the deadline fails it, and then the partial file is removed.

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BackendState, RoutingTable } from './route-table.ts';
 import { normalizeHost } from './route-table.ts';
+import type { RequestMeter } from './meter.ts';
 
 export interface ProxyOptions {
   /** A backend that has not accepted the TCP connection by then counts as refusing. Default 5 s. */
@@ -23,6 +24,8 @@ export interface ProxyOptions {
    * terminates TLS is the only thing that can reach the router). Default false: they are replaced.
    */
   trustForwarded?: boolean;
+  /** Counts each request of a routed host (the router reports them as metrics). */
+  meter?: RequestMeter;
 }
 
 /** Stale pooled sockets are retried on a fresh attempt at most this often per request. */
@@ -47,6 +50,7 @@ export class Proxy {
   closing = false;
   readonly connectTimeoutMs: number;
   readonly trustForwarded: boolean;
+  readonly meter: RequestMeter | undefined;
   private readonly upgraded = new Set<Duplex>();
   private idleWaiters: Array<() => void> = [];
 
@@ -56,6 +60,7 @@ export class Proxy {
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.trustForwarded = options.trustForwarded ?? false;
+    this.meter = options.meter;
   }
 
   /** The 'request' listener. */
@@ -78,6 +83,7 @@ export class Proxy {
     const backend = this.table.pick(route, now);
     if (backend === undefined) {
       sendError(res, 503, `The app at ${name} has no process ready to serve this request. Try again shortly.`);
+      this.meter?.record(name, 503, 0, 0);
       return;
     }
     this.active++;
@@ -192,6 +198,8 @@ class Exchange {
   private connected = false;
   private response: http.IncomingMessage | undefined;
   private over = false;
+  private startedAt = 0;
+  private bytesBefore = 0;
 
   constructor(
     private readonly proxy: Proxy,
@@ -202,6 +210,11 @@ class Exchange {
     private readonly hasBody: boolean,
   ) {
     res.once('close', () => this.onClientClose());
+    if (proxy.meter) {
+      this.startedAt = performance.now();
+      // Bytes as the socket counts them (one exchange at a time per HTTP/1.1 connection).
+      this.bytesBefore = req.socket.bytesWritten;
+    }
   }
 
   send(backend: BackendState): void {
@@ -297,6 +310,8 @@ class Exchange {
 
   private onClientClose(): void {
     this.over = true;
+    const { meter } = this.proxy;
+    if (meter) meter.record(this.name, this.res.headersSent ? this.res.statusCode : 0, performance.now() - this.startedAt, this.req.socket.bytesWritten - this.bytesBefore);
     this.release();
     // The client went away before the whole response was delivered: stop the backend's work too.
     if (!this.res.writableFinished) this.upstream?.destroy();

@@ -8,6 +8,9 @@ import { PeerConnection } from '../agent/peer-connection.ts';
 import { createProxyServer } from './proxy.ts';
 import { type DrainResult, RoutingTable, parseRouteTable } from './route-table.ts';
 import { TableStore } from './table-store.ts';
+import { RequestMeter } from './meter.ts';
+import { InstanceSampler } from '../agent/usage.ts';
+import path from 'node:path';
 
 export interface RouterOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -25,6 +28,8 @@ export interface RouterOptions {
   /** See ProxyOptions. */
   connectTimeoutMs?: number;
   trustForwarded?: boolean;
+  /** Count requests for the metrics reports (default true; false only to measure what counting costs: bench/router-metrics.ts). */
+  metrics?: boolean;
   /** Operational messages (table installs, connection trouble); never per request. */
   log?: (line: string) => void;
 }
@@ -53,9 +58,12 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
     log(`serving stored route table v${stored.version} (${Object.keys(stored.routes).length} hosts)`);
   }
 
+  const meter = new RequestMeter();
+  const instanceUsage = new InstanceSampler(options.statePath ? path.dirname(options.statePath) : process.cwd());
   const { server, proxy } = createProxyServer(table, {
     connectTimeoutMs: options.connectTimeoutMs,
     trustForwarded: options.trustForwarded,
+    meter: options.metrics === false ? undefined : meter,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -103,6 +111,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
         }),
         onRequest,
         onConnected: () => log(`connected to ${options.serverUrl}`),
+        metrics: () => ({ routes: meter.take(), instance: instanceUsage.sample() }),
         log,
       })
     : undefined;

@@ -104,15 +104,25 @@ test.after.always(async () => {
   repo?.cleanup();
 });
 
-test.serial('a push of master when main exists deploys and moves main too', async (t) => {
+test.serial('with main the deploy branch, a push of master is stored and deploys nothing; master:main deploys it', async (t) => {
+  const before = await latest();
+  const mainBefore = await branch();
   const sha = await newCommit();
   const push = await repo.git('push', '--porcelain', remote, 'main:master');
   t.regex(push.stdout, /refs\/heads\/master/);
-  // main follows once git has finished the push.
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await branch()) !== sha) await new Promise((r) => setTimeout(r, 100));
+  t.regex(push.stderr, /Only pushes to main deploy/);
+  t.regex(push.stderr, /git push scalarium master:main/);
   t.is(await branch('master'), sha);
+  t.is(await branch(), mainBefore, 'main stays at the live release');
+  t.is((await latest()).version, before.version, 'no release');
   await assertConsistent(t, 'master push');
+
+  await repo.git('branch', '-f', 'master', 'main');
+  const deployed = await repo.git('push', '--porcelain', remote, 'master:main');
+  t.regex(deployed.stdout, /refs\/heads\/main/, deployed.stderr);
+  t.is(await branch(), sha);
+  t.is((await latest()).version, before.version + 1);
+  await assertConsistent(t, 'master:main push');
 });
 
 for (let run = 1; run <= RUNS; run++) {

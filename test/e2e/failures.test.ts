@@ -3,13 +3,13 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo, setResponse, type AppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter, startPoller } from '../helpers/router-client.ts';
 
 const APP = 'sturdy';
 const HOST = `${APP}.localhost`;
-let server: TestServer;
+let server: LocalTestScalarium;
 let repo: AppRepo;
 let remote: string;
 
@@ -51,7 +51,7 @@ async function assertRejectedPush(t: import('ava').ExecutionContext, reason: Reg
 }
 
 test.before(async () => {
-  server = await startTestServer();
+  server = await createTestScalarium({ instances: 'local' });
   repo = await createAppRepo('node-hello');
   remote = authedGitUrl(server.url, APP, server.token);
   {
@@ -63,7 +63,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await server?.cleanup();
+  await server?.close();
   repo?.cleanup();
 });
 
@@ -138,7 +138,7 @@ test.serial('other branches are stored without a deploy', async (t) => {
   await repo.commit('feature');
   const push = await repo.push(remote, 'feature');
   t.is(push.code, 0, push.output);
-  t.regex(push.output, /Only pushes to main or master deploy/);
+  t.regex(push.output, /Stored. Only pushes to main deploy /);
   t.is(await releaseCount(), before);
   t.is((await getViaRouter(server.routerPort, HOST)).body, 'hello from v1');
   await repo.git('checkout', '-q', 'main');

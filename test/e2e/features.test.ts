@@ -9,21 +9,24 @@ import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { run } from '../../cli/main.ts';
 import type { AddressInfo } from 'node:net';
-import { startTestServer, ROOT, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
+import { ROOT } from '../helpers/server.ts';
 import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter, waitForBody } from '../helpers/router-client.ts';
+import { uiLogin } from '../helpers/ui-client.ts';
 
-let server: TestServer;
+let server: LocalTestScalarium;
 
 test.before(async () => {
   // 127.0.0.2 plays a file server on the internet (allowed); the fixture buildpacks are the operator's.
-  server = await startTestServer({
+  server = await createTestScalarium({
+    instances: 'local',
     env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32', SCALARIUM_BUILDPACK_DIRS: path.join(ROOT, 'test', 'fixtures', 'buildpacks') },
   });
 });
 
 test.after.always(async () => {
-  await server?.cleanup();
+  await server?.close();
 });
 
 async function deploy(t: import('ava').ExecutionContext, app: string, fixture: string, prepare?: (repo: Awaited<ReturnType<typeof createAppRepo>>) => Promise<void> | void) {
@@ -187,6 +190,12 @@ test('one-click deploys: an archive URL, an uploaded tarball, a chosen commit, a
   t.is(byUrl.body.commit, null);
   t.regex(byUrl.body.description, /^Deploy archive:[0-9a-f]{12}$/);
   await waitForBody(server.routerPort, 'clicky.localhost', 'from an archive');
+  // The UI says where a release without a commit came from (it printed "v5 , <date>").
+  const ui = await uiLogin(server.url, server.token);
+  const appPage = (await ui.get('/apps/clicky')).html;
+  t.regex(appPage, new RegExp(`<dt>Release</dt><dd>v${byUrl.body.version} <span class="muted">from an archive</span>, `));
+  t.regex(appPage, /<td>v\d+<\/td>\s*<td>Deploy archive:[0-9a-f]{12}<\/td>\s*<td><span class="muted">archive<\/span><\/td>/);
+  t.regex((await ui.get('/')).html, new RegExp(`v${byUrl.body.version} <span class="muted">from an archive</span>`));
   // Releases no process runs any more are pruned from the instance: only the live one is unpacked.
   const releases = (await server.api('GET', '/api/apps/clicky/releases')).body as Array<{ version: number; slug: string }>;
   const live = releases.reduce((a, b) => (b.version > a.version ? b : a)).slug;

@@ -2,19 +2,19 @@
 // batch must be ready before traffic moves to it, and a failing batch rolls the whole deployment
 // back — while a poller sees no failed request.
 import test from 'ava';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter, startPoller } from '../helpers/router-client.ts';
 
 const APP = 'rolling';
 const HOST = `${APP}.localhost`;
-let server: TestServer;
+let server: LocalTestScalarium;
 
 test.before(async () => {
-  server = await startTestServer();
+  server = await createTestScalarium({ instances: 'local' });
 });
 test.after.always(async () => {
-  await server?.cleanup();
+  await server?.close();
 });
 
 /** Answers `text`; when `brokenDyno` is set, that one process never listens. */

@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { APP_PORTS_CHAIN, firewallTools } from '../../server/net/loopback-guard.ts';
 import { isAlive } from './processes.ts';
 
 export interface ServerDirs { root: string; dataDir: string; appsDir: string; env: Record<string, string>; remove(): void }
@@ -21,9 +23,31 @@ export function serverDirs(prefix = 'scalarium-test-'): ServerDirs {
     env: { SCALARIUM_DATA_DIR: dataDir, SCALARIUM_APPS_DIR: appsDir, SCALARIUM_APP_UIDS: uids.range },
     remove: () => {
       fs.rmSync(root, { recursive: true, force: true });
+      dropUidsRule(uids.range);
       uids.release();
     },
   };
+}
+
+/**
+ * A server's firewall guard refuses its app uids on loopback with one rule per uid range, which
+ * stays when the server stops (in production the range is the host's). A test server's range is
+ * its claimed block: the rule goes with the block. The chain and its entry, shared by every server
+ * of the host, stay.
+ */
+function dropUidsRule(range: string): void {
+  if (process.getuid?.() !== 0) return;
+  const rule = ['-p', 'tcp', '-m', 'owner', '--uid-owner', range, '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+  for (const tool of firewallTools()) {
+    // Until none is left; -D fails when there is none (no firewall, or SCALARIUM_FIREWALL_APP_PORTS=0).
+    for (let i = 0; i < 5; i++) {
+      try {
+        execFileSync(tool, ['-w', '5', '-D', APP_PORTS_CHAIN, ...rule], { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+      } catch {
+        break;
+      }
+    }
+  }
 }
 
 // Test servers run side by side on one host, and a server kills every process of a build uid when

@@ -53,6 +53,11 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
     t.is(s.scalarium.hooks.receive.taps.length, 0, 'nothing vetoes a push');
     t.false(await s.scalarium.db.schema.hasTable('deploy_locks'), 'its migration did not run');
   },
+  async monitoring(t, s) {
+    t.is((await s.api('GET', '/api/apps/shop/metrics')).status, 404);
+    t.is(s.scalarium.hooks.metrics.taps.length, 0, 'metrics reports go nowhere');
+    t.false(await s.scalarium.db.schema.hasTable('metric_points'), 'its migration did not run');
+  },
   async rollout(t, s) {
     t.is(s.scalarium.hooks.deploy.taps.length, 0, 'nothing starts processes');
   },

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo, setResponse, type AppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter } from '../helpers/router-client.ts';
 
@@ -24,7 +24,7 @@ const CANARY = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-canary-'));
 fs.writeFileSync(path.join(CANARY, 'keep'), 'untouched\n');
 const APP = 'victim';
 const HOST = `${APP}.localhost`;
-let server: TestServer;
+let server: LocalTestScalarium;
 let repo: AppRepo;
 let remote: string;
 let files: http.Server | undefined;
@@ -79,7 +79,7 @@ async function remoteRef(ref: string): Promise<string> {
 }
 
 test.before(async () => {
-  server = await startTestServer({ env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32' } });
+  server = await createTestScalarium({ instances: 'local', env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32' } });
   repo = await createAppRepo('node-hello');
   remote = authedGitUrl(server.url, APP, server.token);
   const created = await server.api('POST', '/api/apps', { name: APP });
@@ -96,7 +96,7 @@ test.before(async () => {
 test.after.always(async () => {
   files?.close();
   if (filesDir) fs.rmSync(filesDir, { recursive: true, force: true });
-  await server?.cleanup();
+  await server?.close();
   repo?.cleanup();
   fs.rmSync(CANARY, { recursive: true, force: true });
 });
@@ -432,7 +432,7 @@ test.serial('branch names over git: stored as refs, never run; the deploy branch
       output = `${e.stdout ?? ''}${e.stderr ?? ''}`;
     }
     t.is(code, 0, `${branch}: ${output}`);
-    t.regex(output, /Only pushes to main or master deploy/, branch);
+    t.regex(output, /Stored. Only pushes to main deploy /, branch);
     t.is(await remoteRef(`refs/heads/${branch}`), commit, `${branch} is stored as it was pushed`);
   }
   const deleteMain = await repo.git('push', '--porcelain', remote, ':refs/heads/main').then(
@@ -440,7 +440,7 @@ test.serial('branch names over git: stored as refs, never run; the deploy branch
     (e: { stdout?: string; stderr?: string }) => ({ code: 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
   );
   t.not(deleteMain.code, 0);
-  t.regex(deleteMain.output, /Deleting main is not allowed: it is the deployed branch/, deleteMain.output);
+  t.regex(deleteMain.output, /Deleting main is not allowed: it is the deploy branch/, deleteMain.output);
   t.truthy(await remoteRef('refs/heads/main'), 'main is still there');
   t.is(await releaseCount(), releases, 'nothing was built or released');
   t.is((await getViaRouter(server.routerPort, HOST)).body, 'hello from v1');

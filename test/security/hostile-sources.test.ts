@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo, type AppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter } from '../helpers/router-client.ts';
 
-let server: TestServer;
+let server: LocalTestScalarium;
 let victim: AppRepo;
 let work: string;
 /** A stand-in for a host on the internet (allowed by SCALARIUM_OUTBOUND_ALLOW) that serves files and redirects. */
@@ -24,7 +24,7 @@ const served = new Map<string, Buffer | { redirect: string }>();
 
 test.before(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-hostile-'));
-  server = await startTestServer({ env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32' } });
+  server = await createTestScalarium({ instances: 'local', env: { SCALARIUM_OUTBOUND_ALLOW: '127.0.0.2/32' } });
   files = http.createServer((req, res) => {
     const entry = served.get(req.url ?? '');
     if (!entry) return void res.writeHead(404).end();
@@ -41,7 +41,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   files?.close();
-  await server?.cleanup();
+  await server?.close();
   victim?.cleanup();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });

@@ -1,6 +1,8 @@
 // Pushes have a size limit (SCALARIUM_MAX_PUSH_MB): the real git client pushes over HTTP to a real
 // server started with a 1 MB limit. A larger push is refused whether git streams it chunked (the
 // usual case) or announces its Content-Length, nothing of it is stored, and a small push still works.
+// The server runs in-process with FAKE instances (test/helpers/harness.ts): the limit is the HTTP
+// layer's, and the last push deploys through the real build, release and rollout onto the fakes.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -8,11 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { loadConfig } from '../../server/core/config.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createTestScalarium, type TestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo, type AppRepo } from '../helpers/app-repo.ts';
 
 const APP = 'bulky';
-let server: TestServer;
+let server: TestScalarium;
 let repo: AppRepo;
 let remote: string;
 let v1: string;
@@ -70,7 +72,7 @@ test('SCALARIUM_MAX_PUSH_MB: 1 GiB by default, a positive whole number of MB oth
 });
 
 test.before(async () => {
-  server = await startTestServer({ env: { SCALARIUM_MAX_PUSH_MB: '1' } });
+  server = await createTestScalarium({ env: { SCALARIUM_MAX_PUSH_MB: '1' } });
   repo = await createAppRepo('node-hello');
   v1 = (await repo.git('rev-parse', 'HEAD')).stdout.trim();
   remote = authedGitUrl(server.url, APP, server.token);
@@ -82,7 +84,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await server?.cleanup();
+  await server?.close();
   repo?.cleanup();
 });
 

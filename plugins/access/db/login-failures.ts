@@ -1,5 +1,5 @@
 // Failed password checks, counted per account and per source address over a sliding hour.
-import { now, type Db } from '../../../server/db/knex.ts';
+import { now, type Db } from '../../../server/plugin-api.ts';
 
 export async function recordLoginFailure(db: Db, account: string, ip: string): Promise<void> {
   await db('login_failures').insert({ account: account.slice(0, 64), ip: ip.slice(0, 64), at: now() });

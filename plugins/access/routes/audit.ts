@@ -1,7 +1,5 @@
 import type Router from '@koa/router';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { declare, serverResource } from '../../../server/http/api/route-table.ts';
-import { queryAudit } from '../../../server/db/audit.ts';
+import { type Scalarium, declare, serverResource, queryAudit } from '../../../server/plugin-api.ts';
 import { parseAuditQuery } from '../audit-query.ts';
 
 export function auditRoutes(scalarium: Scalarium, router: Router): void {

@@ -1,21 +1,24 @@
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import type { Resource } from '../../../server/core/types.ts';
-import { declare, serverResource } from '../../../server/http/api/route-table.ts';
-import { readJson } from '../../../server/http/json-body.ts';
-import { listGrants } from '../../../server/db/grants.ts';
-import { findUserByName } from '../../../server/db/identity.ts';
-import { isValidName } from '../../../server/core/names.ts';
-import { grant, grantScope, revoke } from '../service.ts';
+import type { z } from 'zod';
+import {
+  declare, serverResource, readJson, findUserByName, isValidName, parseBody, type Scalarium, type Resource,
+} from '../../../server/plugin-api.ts';
+import { listGrants } from '../db/grants.ts';
+import { grant, revoke } from '../service.ts';
+import { grantBody, revokeBody, scopeOf } from '../bodies.ts';
 import { decide } from '../policy.ts';
 
-/** Grants are managed on a scope: the body names it, so the body is read first. */
-async function scopeResource(ctx: Koa.Context): Promise<Resource> {
-  const body = (await readJson(ctx)) as Record<string, unknown>;
-  ctx.state.body = body;
-  const scope = grantScope(body);
-  return { kind: scope.kind, name: scope.name };
+/**
+ * Grants are managed on a scope, which the body names: the body is parsed first (a malformed one
+ * is refused before anything is authorised) and kept for the handler.
+ */
+function scopeResource(schema: typeof grantBody | typeof revokeBody) {
+  return async (ctx: Koa.Context): Promise<Resource> => {
+    const body = parseBody(schema, await readJson(ctx));
+    ctx.state.body = body;
+    return scopeOf(body);
+  };
 }
 
 export function grantRoutes(scalarium: Scalarium, router: Router): void {
@@ -41,16 +44,16 @@ export function grantRoutes(scalarium: Scalarium, router: Router): void {
     },
   });
   declare(scalarium, router, {
-    method: 'post', path: '/api/access', action: 'manage', resource: scopeResource,
+    method: 'post', path: '/api/access', action: 'manage', resource: scopeResource(grantBody),
     async handler(ctx, principal) {
       ctx.status = 201;
-      ctx.body = await grant(scalarium, principal, ctx.state.body as Record<string, unknown>);
+      ctx.body = await grant(scalarium, principal, ctx.state.body as z.output<typeof grantBody>);
     },
   });
   declare(scalarium, router, {
-    method: 'post', path: '/api/access/revoke', action: 'manage', resource: scopeResource,
+    method: 'post', path: '/api/access/revoke', action: 'manage', resource: scopeResource(revokeBody),
     async handler(ctx, principal) {
-      await revoke(scalarium, principal, ctx.state.body as Record<string, unknown>);
+      await revoke(scalarium, principal, ctx.state.body as z.output<typeof revokeBody>);
       ctx.status = 204;
     },
   });

@@ -1,8 +1,6 @@
 import type Router from '@koa/router';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { declare, serverResource } from '../../../server/http/api/route-table.ts';
-import { readJson } from '../../../server/http/json-body.ts';
-import { listKeys, type SshKey } from '../../../server/db/ssh-keys.ts';
+import { type Scalarium, declare, serverResource, readJson } from '../../../server/plugin-api.ts';
+import { listKeys, type SshKey } from '../db/ssh-keys.ts';
 import { addSshKey, removeSshKey } from '../service.ts';
 
 const keyJson = (k: SshKey) => ({ fingerprint: k.fingerprint, type: k.type, comment: k.comment, createdAt: k.createdAt });
@@ -17,6 +15,7 @@ export function keyRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'post', path: '/api/keys', action: 'self', resource: serverResource,
     async handler(ctx, principal) {
+      // The key is parsed by the service (keyBody), which the account page's form reaches too.
       const body = (await readJson(ctx)) as { publicKey?: unknown };
       ctx.status = 201;
       ctx.body = keyJson(await addSshKey(scalarium, principal, body.publicKey));

@@ -1,8 +1,5 @@
 import type Router from '@koa/router';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { declare, serverResource } from '../../../server/http/api/route-table.ts';
-import { readJson } from '../../../server/http/json-body.ts';
-import { listTokens } from '../../../server/db/identity.ts';
+import { type Scalarium, declare, serverResource, readJson, listTokens } from '../../../server/plugin-api.ts';
 import { createApiToken, revokeApiToken } from '../service.ts';
 
 export function tokenRoutes(scalarium: Scalarium, router: Router): void {
@@ -15,7 +12,8 @@ export function tokenRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'post', path: '/api/tokens', action: 'self', resource: serverResource,
     async handler(ctx, principal) {
-      const created = await createApiToken(scalarium, principal, (await readJson(ctx)) as Record<string, unknown>);
+      // Parsed by the service (tokenBody), which the account page's form reaches too.
+      const created = await createApiToken(scalarium, principal, await readJson(ctx));
       ctx.status = 201;
       ctx.body = created;
     },

@@ -1,8 +1,5 @@
 import type Router from '@koa/router';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { declare, serverResource } from '../../../server/http/api/route-table.ts';
-import { readJson } from '../../../server/http/json-body.ts';
-import { listUsers, type User } from '../../../server/db/identity.ts';
+import { type Scalarium, declare, serverResource, readJson, listUsers, type User } from '../../../server/plugin-api.ts';
 import { createUserWithInvite, destroyUser, reinvite, setUserDisabled } from '../service.ts';
 
 const userJson = (u: User & { createdAt?: string; invitePending?: boolean }) => ({
@@ -20,7 +17,8 @@ export function userRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'post', path: '/api/users', action: 'admin', resource: serverResource,
     async handler(ctx, principal) {
-      const result = await createUserWithInvite(scalarium, principal, (await readJson(ctx)) as Record<string, unknown>);
+      // Parsed by the service (newUserBody), which the users page's form reaches too.
+      const result = await createUserWithInvite(scalarium, principal, await readJson(ctx));
       ctx.status = 201;
       ctx.body = { user: userJson(result.user), inviteUrl: result.inviteUrl };
     },

@@ -3,22 +3,15 @@
 // the user's SSH public keys, to add and remove. All through plugins/access/service.ts.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { ScalariumError } from '../../../server/core/errors.ts';
-import { listApps } from '../../../server/db/apps.ts';
-import { listTokens, ROLES } from '../../../server/db/identity.ts';
-import { listKeys } from '../../../server/db/ssh-keys.ts';
+import {
+  ScalariumError, listApps, listTokens, ROLES, authorizeServer, mayOnApp, requireSession, flash, view, formPost, withNotice, type Scalarium, type UiSession, type Form, type FormError,
+} from '../../../server/plugin-api.ts';
+import { listKeys } from '../db/ssh-keys.ts';
 import { addSshKey, createApiToken, removeSshKey, revokeApiToken } from '../service.ts';
-import { authorizeServer, mayOnApp } from '../../../server/http/ui/authorize.ts';
-import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
-import { requireSession, seeOther, type UiSession } from '../../../server/http/ui/session.ts';
-import { flash, view } from '../../../server/http/ui/view.ts';
-
-type Form = Record<string, string>;
 
 interface AccountMessages {
   notice?: string;
-  error?: { message: string; hint?: string };
+  error?: FormError;
   /** A token just made: its only appearance. */
   newToken?: { name: string; token: string };
   tokenForm?: { name: string; app: string; role: string; expires: string };
@@ -51,25 +44,16 @@ async function renderAccountPage(scalarium: Scalarium, ctx: Koa.Context, session
   ctx.status = status;
 }
 
-type Handler = (session: UiSession, form: Form, ctx: Koa.Context) => Promise<void>;
-
-/** One's own tokens and keys: the session, origin + CSRF, the 'self' action; errors re-render the page. */
-function selfPost(scalarium: Scalarium, router: Router, path: string, handle: Handler, keep?: (form: Form) => AccountMessages): void {
-  router.post(path, async (ctx) => {
-    const session = await requireSession(scalarium, ctx);
-    if (!session) return;
-    const form = await readCheckedForm(scalarium, ctx, session);
-    await authorizeServer(scalarium, ctx, session.principal, 'self');
-    try {
-      await handle(session, form, ctx);
-    } catch (error) {
-      if (!(error instanceof ScalariumError)) throw error;
-      await renderAccountPage(scalarium, ctx, session, { ...keep?.(form), error: { message: error.message, hint: error.hint } }, error.status);
-    }
+/** One's own tokens and keys (the 'self' action); a catalogue error shows the page again with what was typed. */
+function selfPost(scalarium: Scalarium, router: Router, path: string, handle: (session: UiSession, form: Form, ctx: Koa.Context) => Promise<string | void>, keep?: (form: Form) => AccountMessages): void {
+  formPost(scalarium, router, {
+    path, on: 'server', action: 'self',
+    handle: (ctx, session, form) => handle(session, form, ctx),
+    rerender: (ctx, session, form, error) => renderAccountPage(scalarium, ctx, session, { ...keep?.(form), error }),
   });
 }
 
-const notice = (text: string) => `/account?notice=${encodeURIComponent(text)}`;
+const notice = (text: string) => withNotice('/account', text);
 
 export function accountPageRoutes(scalarium: Scalarium, router: Router): void {
   router.get('/account', async (ctx) => {
@@ -91,18 +75,18 @@ export function accountPageRoutes(scalarium: Scalarium, router: Router): void {
 
   selfPost(scalarium, router, '/account/tokens/:name/revoke', async (session, _form, ctx) => {
     await revokeApiToken(scalarium, session.principal, ctx.params.name);
-    seeOther(ctx, notice(`Revoked token ${ctx.params.name}`));
+    return notice(`Revoked token ${ctx.params.name}`);
   });
 
   selfPost(scalarium, router, '/account/keys', async (session, form, ctx) => {
     const key = await addSshKey(scalarium, session.principal, form.publicKey ?? '');
-    seeOther(ctx, notice(`Added SSH key ${key.fingerprint}`));
-    // A private key pasted by mistake is not echoed back into the page.
+    // A private key pasted by mistake is not echoed back into the page (keep, below).
+    return notice(`Added SSH key ${key.fingerprint}`);
   }, (form) => ({ keyForm: { publicKey: /PRIVATE KEY/.test(form.publicKey ?? '') ? '' : (form.publicKey ?? '').slice(0, 16_384) } }));
 
   selfPost(scalarium, router, '/account/keys/remove', async (session, form, ctx) => {
     const fingerprint = (form.fingerprint ?? '').slice(0, 200);
     await removeSshKey(scalarium, session.principal, fingerprint);
-    seeOther(ctx, notice(`Removed SSH key ${fingerprint}`));
+    return notice(`Removed SSH key ${fingerprint}`);
   });
 }

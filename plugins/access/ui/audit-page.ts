@@ -2,13 +2,8 @@
 // parseAuditQuery), and GET /audit.json: the same rows as a JSON download.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { ScalariumError } from '../../../server/core/errors.ts';
-import { queryAudit } from '../../../server/db/audit.ts';
+import { type Scalarium, ScalariumError, queryAudit, authorizeServer, requireSession, view } from '../../../server/plugin-api.ts';
 import { parseAuditQuery } from '../audit-query.ts';
-import { authorizeServer } from '../../../server/http/ui/authorize.ts';
-import { requireSession } from '../../../server/http/ui/session.ts';
-import { view } from '../../../server/http/ui/view.ts';
 
 const FILTERS = ['since', 'actor', 'action', 'target', 'outcome', 'limit'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;

@@ -5,14 +5,11 @@
 // would not do, as Chromium then sends "Origin: null" with the form, which the origin check refuses.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { ScalariumError } from '../../../server/core/errors.ts';
-import { audit } from '../../../server/core/audit.ts';
-import { findInvite, type User } from '../../../server/db/identity.ts';
+import {
+  ScalariumError, audit, findInvite, clearPreSessionCsrf, preSessionCsrf, readCheckedPreSessionForm, seeOther, view,
+  type Scalarium, type User,
+} from '../../../server/plugin-api.ts';
 import { acceptInvite } from '../service.ts';
-import { CSRF_COOKIE, preSessionCsrf, readCheckedPreSessionForm } from '../../../server/http/ui/csrf.ts';
-import { seeOther } from '../../../server/http/ui/session.ts';
-import { view } from '../../../server/http/ui/view.ts';
 import { logIn } from './device-cookie.ts';
 
 const INVITE_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
@@ -51,7 +48,7 @@ export function inviteRoutes(scalarium: Scalarium, router: Router): void {
       throw error;
     }
     await logIn(scalarium, ctx, accepted);
-    ctx.append('Set-Cookie', `${CSRF_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${ctx.secure ? '; Secure' : ''}`);
+    clearPreSessionCsrf(ctx, COOKIE_PATH);
     await audit(scalarium, accepted.name, 'ui.login', accepted.name, { source: ctx.ip, detail: { via: 'invite' } });
     seeOther(ctx, '/');
   });

@@ -3,14 +3,11 @@
 // session id and refreshes the browser's signed device cookie (device-cookie.ts).
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { ScalariumError } from '../../../server/core/errors.ts';
-import { audit as recordAudit } from '../../../server/core/audit.ts';
+import {
+  ScalariumError, audit as recordAudit, readCheckedForm, endSession, loadSession, seeOther, view, type Scalarium,
+} from '../../../server/plugin-api.ts';
 import { checkPasswordLogin } from '../service.ts';
-import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
 import { logIn, trustedDevice } from './device-cookie.ts';
-import { endSession, loadSession, seeOther } from '../../../server/http/ui/session.ts';
-import { view } from '../../../server/http/ui/view.ts';
 
 const MAX_TOKEN = 512;
 
@@ -26,7 +23,7 @@ function loginPage(scalarium: Scalarium, ctx: Koa.Context, status: number, messa
 async function passwordLogin(scalarium: Scalarium, ctx: Koa.Context, form: Record<string, string>): Promise<void> {
   const name = (form.name ?? '').trim().slice(0, 64);
   try {
-    const user = await checkPasswordLogin(scalarium, name, form.password ?? '', ctx.ip, trustedDevice(scalarium, ctx));
+    const user = await checkPasswordLogin(scalarium, name, form.password ?? '', ctx.ip, trustedDevice(ctx));
     await logIn(scalarium, ctx, user);
     seeOther(ctx, '/');
   } catch (error) {

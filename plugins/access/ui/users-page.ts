@@ -3,18 +3,14 @@
 // (never put in a redirect's URL). Everything goes through plugins/access/service.ts, like the API.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Scalarium } from '../../../server/core/scalarium.ts';
-import { ScalariumError } from '../../../server/core/errors.ts';
-import { listUsers } from '../../../server/db/identity.ts';
+import {
+  listUsers, authorizeServer, requireSession, flash, view, formPost, withNotice, type Scalarium, type UiSession, type Form, type FormError,
+} from '../../../server/plugin-api.ts';
 import { createUserWithInvite, destroyUser, reinvite, setUserDisabled } from '../service.ts';
-import { authorizeServer } from '../../../server/http/ui/authorize.ts';
-import { readCheckedForm } from '../../../server/http/ui/csrf.ts';
-import { requireSession, seeOther, type UiSession } from '../../../server/http/ui/session.ts';
-import { flash, view } from '../../../server/http/ui/view.ts';
 
 interface UsersMessages {
   notice?: string;
-  error?: { message: string; hint?: string };
+  error?: FormError;
   /** A one-time invite link, just made. */
   invite?: { user: string; url: string; created: boolean };
   /** What was typed into the new-user form, kept when it failed. */
@@ -27,21 +23,12 @@ async function renderUsersPage(scalarium: Scalarium, ctx: Koa.Context, session: 
   ctx.status = status;
 }
 
-type Handler = (session: UiSession, form: Record<string, string>, ctx: Koa.Context) => Promise<void>;
-
-/** An admin-only form: session, origin + CSRF, the authorize hook; catalogue errors re-render the page. */
-function adminPost(scalarium: Scalarium, router: Router, path: string, handle: Handler, keep?: (form: Record<string, string>) => UsersMessages): void {
-  router.post(path, async (ctx) => {
-    const session = await requireSession(scalarium, ctx);
-    if (!session) return;
-    const form = await readCheckedForm(scalarium, ctx, session);
-    await authorizeServer(scalarium, ctx, session.principal, 'admin');
-    try {
-      await handle(session, form, ctx);
-    } catch (error) {
-      if (!(error instanceof ScalariumError)) throw error;
-      await renderUsersPage(scalarium, ctx, session, { ...keep?.(form), error: { message: error.message, hint: error.hint } }, error.status);
-    }
+/** An admin-only form; a catalogue error shows the page again with what was typed (keep). */
+function adminPost(scalarium: Scalarium, router: Router, path: string, handle: (session: UiSession, form: Form, ctx: Koa.Context) => Promise<string | void>, keep?: (form: Form) => UsersMessages): void {
+  formPost(scalarium, router, {
+    path, on: 'server', action: 'admin',
+    handle: (ctx, session, form) => handle(session, form, ctx),
+    rerender: (ctx, session, form, error) => renderUsersPage(scalarium, ctx, session, { ...keep?.(form), error }),
   });
 }
 
@@ -67,17 +54,17 @@ export function usersPageRoutes(scalarium: Scalarium, router: Router): void {
 
   adminPost(scalarium, router, '/users/:user/disable', async (session, _form, ctx) => {
     const user = await setUserDisabled(scalarium, session.principal, ctx.params.user, true);
-    seeOther(ctx, `/users?notice=${encodeURIComponent(`Disabled ${user.name}: their sessions have ended and their tokens stop working`)}`);
+    return withNotice('/users', `Disabled ${user.name}: their sessions have ended and their tokens stop working`);
   });
 
   adminPost(scalarium, router, '/users/:user/enable', async (session, _form, ctx) => {
     const user = await setUserDisabled(scalarium, session.principal, ctx.params.user, false);
-    seeOther(ctx, `/users?notice=${encodeURIComponent(`Enabled ${user.name}`)}`);
+    return withNotice('/users', `Enabled ${user.name}`);
   });
 
   adminPost(scalarium, router, '/users/:user/delete', async (session, _form, ctx) => {
     const name = ctx.params.user;
     await destroyUser(scalarium, session.principal, name);
-    seeOther(ctx, `/users?notice=${encodeURIComponent(`Deleted ${name}`)}`);
+    return withNotice('/users', `Deleted ${name}`);
   });
 }

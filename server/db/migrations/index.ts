@@ -7,6 +7,7 @@ import * as clusters from './003-clusters.ts';
 import * as tokenRotation from './004-token-rotation.ts';
 import * as appIdentities from './005-app-identities.ts';
 import * as deployJournal from './006-deploy-journal.ts';
+import * as deployBranch from './007-deploy-branch.ts';
 
 export interface Migration {
   up(db: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const list: Array<[string, Migration]> = [
   ['004-token-rotation', tokenRotation],
   ['005-app-identities', appIdentities],
   ['006-deploy-journal', deployJournal],
+  ['007-deploy-branch', deployBranch],
 ];
 
 /** Migrations in the order given, by name (core's list above; a plugin's list of its own). */

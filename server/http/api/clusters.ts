@@ -1,25 +1,41 @@
-import type Koa from 'koa';
 import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
-import type { Resource } from '../../core/types.ts';
-import { declare, serverResource } from './route-table.ts';
+import { clusterResource, declare, serverResource } from './route-table.ts';
 import { readJson } from '../json-body.ts';
-import { listClusters, listInstances, type Cluster } from '../../db/instances.ts';
+import { listClusters, listInstances, type Cluster, type Instance } from '../../db/instances.ts';
 import { getClusterSettings, listEventRuns, listRoles } from '../../db/clusters.ts';
 import { listApps } from '../../db/apps.ts';
 import { createClusterFor, destroyCluster, requireCluster, scaleCluster } from '../../core/cluster-service.ts';
 
-const clusterResource = (ctx: Koa.Context): Resource => ({ kind: 'cluster', name: String((ctx as unknown as { params: Record<string, string> }).params.cluster) });
+
+/** States in which an instance's agent should be connected: not being so there means it died. */
+const CONNECTED_STATES = new Set(['setup', 'online', 'draining']);
+
+/**
+ * The instance's last output lines (from its provider, already safe to print) when they may say
+ * what went wrong: it failed, or it should be connected and is not. Null otherwise, or when the
+ * provider cannot read them.
+ */
+async function lastOutput(scalarium: Scalarium, cluster: Cluster, instance: Instance, connected: boolean): Promise<string[] | null> {
+  if (instance.state !== 'failed' && !(CONNECTED_STATES.has(instance.state) && !connected)) return null;
+  const provider = scalarium.providers.get(cluster.provider);
+  if (!provider?.consoleOutput) return null;
+  return provider.consoleOutput(instance).catch(() => null);
+}
 
 export async function clusterJson(scalarium: Scalarium, cluster: Cluster) {
   const { credentials, ...settings } = await getClusterSettings(scalarium.db, cluster);
+  const instances = await Promise.all((await listInstances(scalarium.db, cluster.id)).map(async (i) => {
+    const connected = Boolean(scalarium.hub.peer(i.id));
+    return {
+      id: i.id, role: i.role, state: i.state, address: i.address, providerRef: i.providerRef, failure: i.failure,
+      connected, lastSeenAt: i.lastSeenAt, lastOutput: await lastOutput(scalarium, cluster, i, connected),
+    };
+  }));
   return {
     name: cluster.name, provider: cluster.provider, settings: { ...settings, credentials: credentials ? 'stored (encrypted)' : null },
     roles: await listRoles(scalarium.db, cluster.id),
-    instances: (await listInstances(scalarium.db, cluster.id)).map((i) => ({
-      id: i.id, role: i.role, state: i.state, address: i.address, providerRef: i.providerRef, failure: i.failure,
-      connected: Boolean(scalarium.hub.peer(i.id)), lastSeenAt: i.lastSeenAt,
-    })),
+    instances,
     apps: (await listApps(scalarium.db)).filter((a) => a.cluster_id === cluster.id).map((a) => a.name),
   };
 }
@@ -38,7 +54,8 @@ export function clusterRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'post', path: '/api/clusters', action: 'admin', resource: serverResource,
     async handler(ctx, principal) {
-      const cluster = await createClusterFor(scalarium, principal, (await readJson(ctx)) as Record<string, unknown>);
+      // The cluster service parses the body (newClusterBody), as it does the clusters page's form.
+      const cluster = await createClusterFor(scalarium, principal, await readJson(ctx));
       ctx.status = 201;
       ctx.body = await clusterJson(scalarium, cluster);
     },
@@ -52,6 +69,7 @@ export function clusterRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'patch', path: '/api/clusters/:cluster/roles', action: 'scale', resource: clusterResource,
     async handler(ctx, principal) {
+      // Parsed by the service (roleCountsBody), as the scale form is.
       ctx.body = { roles: await scaleCluster(scalarium, principal, ctx.params.cluster, await readJson(ctx)) };
     },
   });

@@ -17,6 +17,7 @@ export function configRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'patch', path: '/api/apps/:app/config', action: 'configure', resource: appResource,
     async handler(ctx, principal) {
+      // setConfig() parses the change (configBody): the config forms send one too.
       const result = await setConfig(scalarium, principal, ctx.params.app, await readJson(ctx));
       ctx.body = {
         config: result.config, release: result.release ? releaseJson(result.release, result.release.version) : null,

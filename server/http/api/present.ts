@@ -1,4 +1,5 @@
 // JSON shapes of the API (docs/api.md). The UI renders the same objects.
+import { deployBranchOf } from '../../core/deploy-branch.ts';
 import type { Scalarium } from '../../core/scalarium.ts';
 import type { AppRow } from '../../db/apps.ts';
 import type { Release } from '../../db/releases.ts';
@@ -13,12 +14,14 @@ export async function appUrl(scalarium: Scalarium, app: AppRow): Promise<string>
   return `http://${app.name}.${scalarium.config.domain}${port === 80 ? '' : `:${port}`}/`;
 }
 
-/** The actual port of a cluster's router (it may have been ephemeral), else the configured one. */
+/**
+ * The actual port of a cluster's router (it may have been ephemeral; each local cluster's router
+ * has its own), else the one it last reported, else the configured one.
+ */
 export async function routerPort(scalarium: Scalarium, clusterId?: number): Promise<number> {
-  const routerIds = clusterId === undefined ? undefined
-    : new Set((await listInstances(scalarium.db, clusterId)).filter((i) => i.role === 'router').map((i) => i.id));
-  const router = scalarium.hub.connectedPeers('router').find((p) => !routerIds || routerIds.has(p.instanceId));
-  return router?.port ?? scalarium.config.routerPort;
+  const routers = clusterId === undefined ? undefined : (await listInstances(scalarium.db, clusterId)).filter((i) => i.role === 'router');
+  const router = scalarium.hub.connectedPeers('router').find((p) => !routers || routers.some((i) => i.id === p.instanceId));
+  return router?.port ?? routers?.find((i) => i.state !== 'stopped' && i.port)?.port ?? scalarium.config.routerPort;
 }
 
 export function gitUrl(scalarium: Scalarium, app: string): string {
@@ -40,6 +43,7 @@ export async function appJson(scalarium: Scalarium, app: AppRow) {
     name: app.name, cluster: cluster?.name ?? null, url: await appUrl(scalarium, app), gitUrl: gitUrl(scalarium, app.name),
     formation: release ? defaultFormation(app.formation, release.processTypes) : app.formation,
     release: release ? { version: release.version, commit: release.commit, createdAt: release.createdAt } : null,
+    deployBranch: deployBranchOf(app),
     createdAt: app.created_at, createdBy: app.created_by,
   };
 }

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { deployBranchOf } from '../../core/deploy-branch.ts';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { declare, appResource } from './route-table.ts';
 import { findRelease, latestRelease, listReleases } from '../../db/releases.ts';
@@ -6,6 +7,8 @@ import { parseVersion, requireApp, rollback } from '../../core/app-service.ts';
 import { ScalariumError } from '../../core/errors.ts';
 import { readJson } from '../json-body.ts';
 import { releaseJson } from './present.ts';
+import { parseBody } from './bodies/parse.ts';
+import { rollbackBody } from './bodies/releases.ts';
 import { repoStore } from '../../core/paths.ts';
 
 const MAX_COMMITS = 100;
@@ -25,7 +28,7 @@ export function releaseRoutes(scalarium: Scalarium, router: Router): void {
       const app = await requireApp(scalarium, ctx.params.app);
       const limit = Math.min(Math.max(Number(ctx.query.limit ?? 20) || 20, 1), MAX_COMMITS);
       const live = (await latestRelease(scalarium.db, app.id))?.commit;
-      const commits = await repoStore(scalarium).recentCommits(app.name, 'main', limit);
+      const commits = await repoStore(scalarium).recentCommits(app.name, deployBranchOf(app), limit);
       ctx.body = commits.map((c) => ({ ...c, live: c.sha === live }));
     },
   });
@@ -42,7 +45,7 @@ export function releaseRoutes(scalarium: Scalarium, router: Router): void {
   declare(scalarium, router, {
     method: 'post', path: '/api/apps/:app/rollback', action: 'deploy', resource: appResource,
     async handler(ctx, principal) {
-      const body = (await readJson(ctx)) as { version?: unknown };
+      const body = parseBody(rollbackBody, await readJson(ctx));
       const release = await rollback(scalarium, principal, ctx.params.app, body.version);
       ctx.status = 201;
       ctx.body = releaseJson(release, release.version);

@@ -1,5 +1,5 @@
-// The app page's forms: deploy, rollback, config set/unset, scale, restart. POST only; each checks the
-// session, origin and CSRF token, asks the authorize hook, calls the shared app service, then
+// The app page's forms: deploy, rollback, config set/unset, scale, restart. Each is a formPost
+// (form-post.ts: session, origin + CSRF, the authorize hook) that calls the shared app service, then
 // redirects back (303) with a notice — or re-renders the page with the error and its status.
 import type Router from '@koa/router';
 import type { Scalarium } from '../../core/scalarium.ts';
@@ -7,31 +7,25 @@ import type { Action } from '../../core/types.ts';
 import type { Principal } from '../../db/identity.ts';
 import { ScalariumError } from '../../core/errors.ts';
 import { isValidProcessType } from '../../core/names.ts';
+import { isValidBranchName } from '../../core/deploy-branch.ts';
 import { requireApp, restart, rollback, scale, setConfig } from '../../core/app-service.ts';
-import { deployApp, type DeployRequest } from '../../core/deploy-service.ts';
-import { authorizeApp } from './authorize.ts';
-import { readCheckedForm } from './csrf.ts';
+import { planDeploy, type DeployRequest } from '../../core/deploy-service.ts';
+import { startLiveDeploy } from '../../deploy/live.ts';
+import { formPost, withNotice, type Form } from './form-post.ts';
 import { renderAppPage, type PageMessages } from './app-page.ts';
-import { requireSession, seeOther } from './session.ts';
 
-type Form = Record<string, string>;
-type Run = (app: string, form: Form, principal: Principal) => Promise<string>;
+/** A notice for the app page, or a page of its own to go to. */
+type Run = (app: string, form: Form, principal: Principal) => Promise<string | { location: string }>;
 
 function post(scalarium: Scalarium, router: Router, suffix: string, action: Action, run: Run, keep?: (form: Form) => PageMessages): void {
-  router.post(`/apps/:app/${suffix}`, async (ctx) => {
-    const session = await requireSession(scalarium, ctx);
-    if (!session) return;
-    const form = await readCheckedForm(scalarium, ctx, session);
-    await authorizeApp(scalarium, ctx, session.principal, action, ctx.params.app);
-    const app = (await requireApp(scalarium, ctx.params.app)).name;
-    try {
-      const notice = await run(app, form, session.principal);
-      seeOther(ctx, `/apps/${app}?notice=${encodeURIComponent(notice)}`);
-    } catch (error) {
-      if (!(error instanceof ScalariumError)) throw error;
-      await renderAppPage(scalarium, ctx, session, app, { ...keep?.(form), error: { message: error.message, hint: error.hint } });
-      ctx.status = error.status;
-    }
+  formPost(scalarium, router, {
+    path: `/apps/:app/${suffix}`, on: 'app', action,
+    async handle(ctx, session, form) {
+      const app = (await requireApp(scalarium, ctx.params.app!)).name;
+      const next = await run(app, form, session.principal);
+      return typeof next === 'string' ? withNotice(`/apps/${app}`, next) : next.location;
+    },
+    rerender: (ctx, session, form, error) => renderAppPage(scalarium, ctx, session, ctx.params.app!, { ...keep?.(form), error }),
   });
 }
 
@@ -47,15 +41,21 @@ function formationChange(form: Form): Record<string, number> {
 function deployRequest(form: Form): DeployRequest {
   if (form.archive !== undefined) return { kind: 'archive', url: form.archive.trim() };
   if (form.release !== undefined) return { kind: 'release', version: form.release };
-  return { kind: 'commit', ref: (form.commit ?? '').trim() || 'main' };
+  return { kind: 'commit', ref: (form.commit ?? '').trim() || undefined };
+}
+
+/** What the commit field shows again after an error: what was typed, not the "latest commit" button's branch. */
+function keptCommit(value: string | undefined): string | undefined {
+  return value !== undefined && isValidBranchName(value) && !/^[0-9a-f]{7,40}$/.test(value) ? undefined : value;
 }
 
 export function appActionRoutes(scalarium: Scalarium, router: Router): void {
   post(scalarium, router, 'deploy', 'deploy', async (app, form, principal) => {
-    const request = deployRequest(form);
-    const release = await deployApp(scalarium, principal, app, request);
-    return `Deployed v${release.version}${request.kind === 'release' ? ` (release v${String(request.version).slice(0, 10)} again)` : ''}`;
-  }, (form) => ({ deployForm: { commit: form.commit === 'main' ? undefined : form.commit, archive: form.archive } }));
+    // Checked now (a bad commit or URL re-renders the form); the deploy's progress has a page.
+    const plan = await planDeploy(scalarium, principal, app, deployRequest(form));
+    const deploy = startLiveDeploy(scalarium, { app: plan.app, what: plan.what, by: principal.user.name }, plan.run);
+    return { location: `/apps/${app}/deploys/${deploy.id}` };
+  }, (form) => ({ deployForm: { commit: keptCommit(form.commit), archive: form.archive } }));
   post(scalarium, router, 'rollback', 'deploy', async (app, form, principal) => {
     const release = await rollback(scalarium, principal, app, form.version);
     const target = /v(\d+)$/.exec(release.description)?.[1] ?? '?';

@@ -4,6 +4,7 @@
 // to those whose role allows its action.
 import type Router from '@koa/router';
 import type Koa from 'koa';
+import { deployBranchOf } from '../../core/deploy-branch.ts';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { requireApp } from '../../core/app-service.ts';
 import { getConfig } from '../../db/apps.ts';
@@ -48,7 +49,7 @@ export async function renderAppPage(scalarium: Scalarium, ctx: Koa.Context, sess
     formation: Object.entries(summary.formation).map(([type, count]) => ({ type, count })),
     processes: processesJson(await listProcesses(scalarium.db, { appId: app.id })),
     releases: releases.map((r) => releaseJson(r, current)),
-    commits: (await repoStore(scalarium).recentCommits(app.name, 'main', 10)).map((c) => ({ ...c, live: c.sha === releases[0]?.commit })),
+    commits: (await repoStore(scalarium).recentCommits(app.name, deployBranchOf(app), 10)).map((c) => ({ ...c, live: c.sha === releases[0]?.commit })),
     can,
     canConfigure,
     config,

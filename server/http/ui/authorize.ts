@@ -12,13 +12,18 @@ export async function mayOnApp(scalarium: Scalarium, principal: Principal, actio
 }
 
 async function deny(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, target?: string): Promise<void> {
-  await audit(scalarium, principal.user.name, `${ctx.method} ${ctx.path}`.slice(0, 255), target?.slice(0, 64), { outcome: 'denied', source: ctx.ip });
+  await audit(scalarium, principal, `${ctx.method} ${ctx.path}`.slice(0, 255), target?.slice(0, 64), { outcome: 'denied', source: ctx.ip });
+}
+
+/** The refusal, saying why (the role the action needs) when a plugin can tell. */
+async function forbidden(scalarium: Scalarium, principal: Principal, action: Action, resource: Resource): Promise<ScalariumError> {
+  return new ScalariumError('forbidden', { reason: await scalarium.hooks.whyDenied.promise(principal, action, resource) });
 }
 
 export async function authorizeApp(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: Action, app: string): Promise<void> {
   if (await mayOnApp(scalarium, principal, action, app)) return;
   await deny(scalarium, ctx, principal, app);
-  if (action !== 'read' && (await mayOnApp(scalarium, principal, 'read', app))) throw new ScalariumError('forbidden');
+  if (action !== 'read' && (await mayOnApp(scalarium, principal, 'read', app))) throw await forbidden(scalarium, principal, action, { kind: 'app', name: app });
   throw new ScalariumError('app_not_found', { app: app.slice(0, 64) });
 }
 
@@ -30,7 +35,7 @@ export async function mayOnCluster(scalarium: Scalarium, principal: Principal, a
 export async function authorizeCluster(scalarium: Scalarium, ctx: Koa.Context, principal: Principal, action: Action, cluster: string): Promise<void> {
   if (await mayOnCluster(scalarium, principal, action, cluster)) return;
   await deny(scalarium, ctx, principal, cluster);
-  if (action !== 'read' && (await mayOnCluster(scalarium, principal, 'read', cluster))) throw new ScalariumError('forbidden');
+  if (action !== 'read' && (await mayOnCluster(scalarium, principal, 'read', cluster))) throw await forbidden(scalarium, principal, action, { kind: 'cluster', name: cluster });
   throw new ScalariumError('cluster_not_found', { cluster: cluster.slice(0, 64) });
 }
 
@@ -39,5 +44,5 @@ export async function authorizeServer(scalarium: Scalarium, ctx: Koa.Context, pr
   const resource: Resource = { kind: 'server' };
   if (await scalarium.hooks.authorize.promise(principal, action, resource)) return;
   await deny(scalarium, ctx, principal);
-  throw new ScalariumError('forbidden');
+  throw await forbidden(scalarium, principal, action, resource);
 }

@@ -1,7 +1,8 @@
 // GET /clusters : the clusters the user may read — provider, roles, instance states, apps — and for
 // admins a form to create one. GET /clusters/:cluster : its settings (never credentials: clusterJson
-// masks them), roles with a scale form, instances, apps and the lifecycle event runs with their
-// output; admins may destroy it. Every change goes through core/cluster-service.ts, like the API.
+// masks them), roles with a scale form, instances (with the last output of one that failed or
+// died), apps and the lifecycle event runs with their output; admins may destroy it. Every change
+// goes through core/cluster-service.ts, like the API.
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
@@ -13,7 +14,7 @@ import { clusterJson } from '../api/clusters.ts';
 import { authorizeCluster, authorizeServer, mayOnCluster } from './authorize.ts';
 import { readCheckedForm } from './csrf.ts';
 import { requireSession, seeOther, type UiSession } from './session.ts';
-import { flash, view } from './view.ts';
+import { clusterTabs, flash, view } from './view.ts';
 
 type Form = Record<string, string>;
 type ClusterView = Awaited<ReturnType<typeof clusterJson>>;
@@ -106,7 +107,9 @@ async function renderClusterPage(scalarium: Scalarium, ctx: Koa.Context, session
   }));
   view(scalarium, ctx, 'cluster', {
     title: `Cluster ${cluster.name}`,
-    cluster: json,
+    ...clusterTabs(scalarium, session, cluster.name, `/clusters/${encodeURIComponent(cluster.name)}`),
+    // An instance that failed or died shows the last lines it printed (escaped by the template).
+    cluster: { ...json, instances: json.instances.map((i) => ({ ...i, lastOutputText: i.lastOutput?.join('\n') ?? '' })) },
     settings: settingRows(json),
     roles: rolesWithCounts(json),
     states: stateSummary(json.instances),

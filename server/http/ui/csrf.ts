@@ -9,6 +9,7 @@ import { ScalariumError } from '../../core/errors.ts';
 import { audit } from '../../core/audit.ts';
 import { readForm } from '../json-body.ts';
 import type { UiSession } from './session.ts';
+import { readCookie, setCookie } from './cookies.ts';
 
 const SAME_SITE = new Set(['same-origin', 'none']);
 
@@ -57,7 +58,7 @@ export const CSRF_COOKIE = 'scalarium_csrf';
 const CSRF_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 function csrfCookie(ctx: Koa.Context): string | undefined {
-  const value = ctx.cookies.get(CSRF_COOKIE);
+  const value = readCookie(ctx, CSRF_COOKIE);
   return value && CSRF_SHAPE.test(value) ? value : undefined;
 }
 
@@ -66,10 +67,13 @@ export function preSessionCsrf(ctx: Koa.Context, cookiePath: string): string {
   const existing = csrfCookie(ctx);
   if (existing) return existing;
   const token = crypto.randomBytes(32).toString('base64url');
-  const attributes = [`${CSRF_COOKIE}=${token}`, `Path=${cookiePath}`, 'Max-Age=86400', 'HttpOnly', 'SameSite=Strict'];
-  if (ctx.secure) attributes.push('Secure');
-  ctx.append('Set-Cookie', attributes.join('; '));
+  setCookie(ctx, CSRF_COOKIE, token, { path: cookiePath, maxAgeMs: 86_400_000, sameSite: 'strict' });
   return token;
+}
+
+/** After the pre-session form succeeded: its token is spent. */
+export function clearPreSessionCsrf(ctx: Koa.Context, cookiePath: string): void {
+  setCookie(ctx, CSRF_COOKIE, '', { path: cookiePath, maxAgeMs: 0, sameSite: 'strict' });
 }
 
 /**

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { renderGraph, type GraphOptions } from './graph.ts';
 
 const CORE = fileURLToPath(new URL('../../../templates/', import.meta.url));
 const NAMESPACE = /^[a-z0-9][a-z0-9-]{0,39}$/;
@@ -16,6 +17,8 @@ const hbs = Handlebars.create();
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hbs.registerHelper('short', (value: unknown) => (typeof value === 'string' ? value.slice(0, 7) : ''));
 hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));
+/** `{{graph options}}`: the SVG of graph.ts, which escapes every text it draws (GraphOptions from the page). */
+hbs.registerHelper('graph', (options: GraphOptions) => new hbs.SafeString(renderGraph(options)));
 /** An ISO timestamp as "2025-01-31 14:05:09Z" (still escaped by {{ }}). */
 hbs.registerHelper('when', (value: unknown) => (typeof value === 'string' ? value.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : ''));
 for (const file of fs.existsSync(path.join(CORE, 'partials')) ? fs.readdirSync(path.join(CORE, 'partials')) : []) {

@@ -10,6 +10,7 @@ import { assetRoutes } from './assets.ts';
 import { appsPageRoutes } from './apps-page.ts';
 import { appPageRoutes } from './app-page.ts';
 import { appActionRoutes } from './app-actions.ts';
+import { deployPageRoutes } from './deploy-page.ts';
 import { clustersPageRoutes } from './clusters-page.ts';
 import { statusPageRoutes } from './status-page.ts';
 
@@ -37,6 +38,7 @@ export function uiRoutes(scalarium: Scalarium, router: Router): void {
   appsPageRoutes(scalarium, router);
   appPageRoutes(scalarium, router);
   appActionRoutes(scalarium, router);
+  deployPageRoutes(scalarium, router);
   clustersPageRoutes(scalarium, router);
   statusPageRoutes(scalarium, router);
   // Plugins' pages (log-in, users, account… come from plugins/access).

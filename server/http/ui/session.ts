@@ -4,6 +4,7 @@
 import type Koa from 'koa';
 import type { Scalarium } from '../../core/scalarium.ts';
 import { createSession, deleteSession, findSession, type Principal, type User } from '../../db/identity.ts';
+import { readCookie, setCookie } from './cookies.ts';
 
 export const SESSION_COOKIE = 'scalarium_session';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -18,7 +19,7 @@ export interface UiSession {
 }
 
 function cookieSessionId(ctx: Koa.Context): string | undefined {
-  const id = ctx.cookies.get(SESSION_COOKIE);
+  const id = readCookie(ctx, SESSION_COOKIE);
   return id && SESSION_ID.test(id) ? id : undefined;
 }
 
@@ -51,18 +52,12 @@ export async function startSession(scalarium: Scalarium, ctx: Koa.Context, user:
   const previous = cookieSessionId(ctx);
   if (previous) await deleteSession(scalarium.db, previous);
   const { id } = await createSession(scalarium.db, user.id, SESSION_TTL_MS);
-  setCookie(ctx, id, Math.floor(SESSION_TTL_MS / 1000));
+  setCookie(ctx, SESSION_COOKIE, id, { path: '/', maxAgeMs: SESSION_TTL_MS, sameSite: 'lax' });
 }
 
 export async function endSession(scalarium: Scalarium, ctx: Koa.Context, session: UiSession | undefined): Promise<void> {
   if (session) await deleteSession(scalarium.db, session.id);
-  setCookie(ctx, '', 0);
-}
-
-function setCookie(ctx: Koa.Context, value: string, maxAgeSeconds: number): void {
-  const attributes = [`${SESSION_COOKIE}=${value}`, 'Path=/', `Max-Age=${maxAgeSeconds}`, 'HttpOnly', 'SameSite=Lax'];
-  if (ctx.secure) attributes.push('Secure');
-  ctx.append('Set-Cookie', attributes.join('; '));
+  setCookie(ctx, SESSION_COOKIE, '', { path: '/', maxAgeMs: 0, sameSite: 'lax' });
 }
 
 export function seeOther(ctx: Koa.Context, location: string, status = 303): void {

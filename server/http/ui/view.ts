@@ -36,3 +36,9 @@ export function appTabs(scalarium: Scalarium, session: UiSession, app: string, c
   const items = scalarium.hooks.appNav.call([{ href: `/apps/${encodeURIComponent(app)}`, label: 'Overview' }], { app, viewer: { user: session.principal.user.name, admin: session.admin } });
   return { tabs: items.length > 1 ? items.map((item) => ({ ...item, current: item.href === currentHref })) : [], tabsOf: `Pages of ${app}` };
 }
+
+/** The same for a cluster's pages (hooks.clusterNav); the template draws them with the same partial. */
+export function clusterTabs(scalarium: Scalarium, session: UiSession, cluster: string, currentHref: string): { tabs: Array<NavItem & { current: boolean }>; tabsOf: string } {
+  const items = scalarium.hooks.clusterNav.call([{ href: `/clusters/${encodeURIComponent(cluster)}`, label: 'Overview' }], { cluster, viewer: { user: session.principal.user.name, admin: session.admin } });
+  return { tabs: items.length > 1 ? items.map((item) => ({ ...item, current: item.href === currentHref })) : [], tabsOf: `Pages of cluster ${cluster}` };
+}

@@ -1,6 +1,5 @@
 // Grants: a user's role on one app or one cluster, with SSH access (and sudo) to its instances.
-import { now, type Db } from './knex.ts';
-import type { Role, Scope } from './identity.ts';
+import { now, type Db, type Role, type Scope } from '../../../server/plugin-api.ts';
 
 export interface Grant { user: string; userId: number; scope: Scope; role: Role; ssh: boolean; sudo: boolean; createdAt: string }
 
@@ -38,7 +37,7 @@ export async function deleteGrant(db: Db, userId: number, scope: Scope): Promise
   return (await db('grants').where({ user_id: userId, scope_kind: scope.kind, scope_name: scope.name }).delete()) > 0;
 }
 
-/** Grants on an app go with the app. */
+/** Grants on an app or cluster go with it (the destroyed hook). */
 export async function deleteGrantsOn(db: Db, scope: Scope): Promise<void> {
   await db('grants').where({ scope_kind: scope.kind, scope_name: scope.name }).delete();
 }

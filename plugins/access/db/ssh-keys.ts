@@ -1,6 +1,6 @@
 // Users' SSH public keys, and which of them belong on a cluster's instances.
 import crypto from 'node:crypto';
-import { now, type Db } from './knex.ts';
+import { now, type Db, type InstanceAccount } from '../../../server/plugin-api.ts';
 
 export interface SshKey { fingerprint: string; type: string; comment: string | null; createdAt: string; publicKey: string }
 
@@ -36,8 +36,6 @@ export async function listKeys(db: Db, userId: number): Promise<SshKey[]> {
 export async function deleteKey(db: Db, userId: number, fingerprint: string): Promise<boolean> {
   return (await db('ssh_keys').where({ user_id: userId, fingerprint }).delete()) > 0;
 }
-
-export interface InstanceAccount { user: string; sudo: boolean; keys: string[] }
 
 /** Enabled users with an SSH grant on the cluster, with their keys: what its instances must allow. */
 export async function accountsForCluster(db: Db, cluster: string): Promise<InstanceAccount[]> {
