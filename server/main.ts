@@ -99,7 +99,7 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
 
   await repoStore(scalarium).installAllHooks();
   relayMetrics(scalarium);
-  syncInstances(scalarium, (peer, firstTime) => {
+  const sync = syncInstances(scalarium, (peer, firstTime) => {
     log(`instance ${peer.instanceId} connected${firstTime ? ' for the first time' : ''}`);
     void (async () => {
       // A new instance is set up, then configured and deployed onto; one that came back converges its apps.
@@ -173,6 +173,7 @@ export async function startServer(config: ServerConfig, plugins: Plugin[], log: 
       hub.removeAllListeners();
       hub.close();
       await closed;
+      await sync.settled();
       await db.destroy();
     },
   };

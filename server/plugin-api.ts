@@ -11,8 +11,8 @@
 // The plugin object, the hooks and what they are called with; STAGE orders taps.
 export type { Plugin, Scalarium, ServerCommand, Hooks } from './core/scalarium.ts';
 export type {
-  Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, DeployContext, DeploymentOutcome, Detection,
-  Destroyed, InstanceAccount, InstanceConnected, MetricsReport, LogLine, NavItem, NavViewer, Output, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
+  Destroyed, InstanceAccount, InstanceConnected, InstanceDisconnected, MetricInfo, MetricScope, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, AlertNotification, ProcessChanged, LogLine, NavItem, NavViewer, Output, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './core/types.ts';
 export { STAGE } from './core/stages.ts';
 export type { Migration } from './db/migrations/index.ts';
@@ -86,6 +86,14 @@ export { resolveBuildpack } from './build/buildpack-resolve.ts';
 export { exportFileOf, stageBuildpack } from './build/buildpack-stage.ts';
 export { builtinBuildpacksDir } from './build/workspace.ts';
 export { outboundPolicy } from './core/outbound-policy.ts';
+// For plugins that send to addresses users give (drains, webhooks): the same policy as core's
+// fetches (private ranges refused unless allowed, never this server itself), and the URL check.
+export { isBlockedAddress, OutboundError, vetOutboundUrl, type OutboundPolicy } from './net/outbound.ts';
+/**
+ * Secrets a plugin stores (webhook URLs, passwords): sealed with the server's key (AES-256-GCM),
+ * bound to `aad` (say which row and column, e.g. `drain:12:url`) so a sealed value cannot be moved.
+ */
+export { open as openSecret, seal as sealSecret } from './db/sealed.ts';
 
 // For plugins that talk to instances (lifecycle, rollout, routing, providers): core's protocol with
 // the agent, the cluster document an event gets, the records of event runs, and the Unix user an

@@ -10,7 +10,8 @@ type Level = keyof typeof RANK;
 /** The least level each action needs. */
 export const NEEDS: Record<Action, Level> = {
   read: 'viewer',
-  logs: 'deployer',
+  // An app's logs, like its metrics and usage, are for everyone who may see the app (issue 10).
+  logs: 'viewer',
   deploy: 'deployer',
   configure: 'manager',
   scale: 'manager',

@@ -64,6 +64,14 @@ export class FakeInstance {
     this.connection.send({ type: 'log', app, source, line, at });
   }
 
+  /** Reports a new state of one of its processes as an agent would (a crash, with its restart count). */
+  report(id: string, change: Pick<FakeProcess, 'state'> & Partial<Pick<FakeProcess, 'restarts' | 'reason'>>): void {
+    const process = this.processes.get(id);
+    if (!process) throw new Error(`no process ${id} on ${this.id}`);
+    Object.assign(process, change);
+    this.connection.send({ type: 'process', process: { ...process, port: 0 } });
+  }
+
   /** Sends a metrics report the test makes up (a fake measures nothing and sends none by itself). */
   metrics(report: Omit<MetricsMessage, 'type' | 'at' | 'intervalMs'> & { at?: string; intervalMs?: number }): void {
     this.connection.send({ type: 'metrics', at: new Date().toISOString(), intervalMs: 10_000, ...report });

@@ -71,13 +71,25 @@ export interface HelloMessage {
   tableVersion?: number;
 }
 export interface ProcessMessage { type: 'process'; process: ProcessReport }
-export interface LogMessage {
+/** One line an app process printed (server/agent/log-text.ts: escaped, at most 10 KB). */
+export interface AppLogMessage {
   type: 'log';
   app: string;
   source: string; // e.g. "web.1", "router", "agent"
   line: string;
   at: string;
 }
+/**
+ * One request a router proxied or answered itself (a 502, a 503), for the app's access lines: a
+ * tuple, not an object, because a busy router sends thousands a second. `at`: when it ended (ms
+ * since the epoch); `status` 0: the client went away before any answer; `ms`: time to the end of
+ * the response; `fwd`: the client's address; `code`: set when the router answered itself, H13 (the
+ * app did not answer) or H14 (no process ready).
+ */
+export type AccessEntry = [at: number, host: string, method: string, path: string, status: number, ms: number, bytes: number, fwd: string, https: 0 | 1, code?: string];
+/** Routers batch their access entries (every 250 ms at most) instead of sending a message per request. */
+export interface AccessLogMessage { type: 'log'; access: AccessEntry[] }
+export type LogMessage = AppLogMessage | AccessLogMessage;
 export interface HeartbeatMessage { type: 'heartbeat'; at: string; load: number[]; freeMem: number }
 /** An app process's usage over the interval: CPU as % of one core (absent for its first sample), resident memory. */
 export interface ProcessUsage { id: string; app: string; type: string; cpuPercent?: number; rssBytes: number }

@@ -2,9 +2,9 @@
 // restart crashes with backoff, stop with SIGTERM then SIGKILL. Each process gets its own process
 // group so that signals reach the whole tree the Procfile command starts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import readline from 'node:readline';
 import type { ProcessReport, ProcessSpec, ProcessState } from './protocol.ts';
 import { waitReady } from './readiness.ts';
+import { OutputLines } from './log-text.ts';
 import { foreignListener } from './port-owner.ts';
 import { parsePortRange, pickFreePort, type PortRange } from '../net/port-range.ts';
 import { confine, type UnixUser } from '../sandbox/confine.ts';
@@ -168,11 +168,14 @@ export class Supervisor {
     entry.startedAt = new Date().toISOString();
     this.events.changed();
     for (const stream of [child.stdout!, child.stderr!]) {
-      readline.createInterface({ input: stream }).on('line', (line) => {
+      // Bytes, not readline: invalid UTF-8 and control characters are escaped, long lines split (log-text.ts).
+      const lines = new OutputLines((line) => {
         entry.recentOutput.push(line);
         if (entry.recentOutput.length > 20) entry.recentOutput.shift();
         this.events.log(spec.app, source, line);
       });
+      stream.on('data', (chunk: Buffer) => lines.write(chunk));
+      stream.on('end', () => lines.end());
     }
     let exited = false;
     child.on('error', (error) => {

@@ -13,7 +13,7 @@ import type { Principal } from '../db/identity.ts';
 import type { Cluster } from '../db/instances.ts';
 import type {
   Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Destroyed,
-  Detection, InstanceAccount, InstanceConnected, MetricsReport, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Detection, InstanceAccount, InstanceConnected, InstanceDisconnected, MetricInfo, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, ProcessChanged, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
@@ -50,6 +50,8 @@ export function createHooks() {
     deployFailed: new AsyncParallelHook<[DeploymentOutcome]>(['outcome']),
     /** An instance's agent or router connected: push it what it needs (routes, accounts). */
     instanceConnected: new AsyncParallelHook<[InstanceConnected]>(['event']),
+    /** An instance's agent or router went away (its row's lastSeenAt says when): alerts, accounting. */
+    instanceDisconnected: new AsyncParallelHook<[InstanceDisconnected]>(['event']),
     /** The accounts a cluster's instances must have (the access plugin adds users with an SSH grant). */
     instanceAccounts: new AsyncSeriesWaterfallHook<[InstanceAccount[], Cluster]>(['accounts', 'cluster']),
     /** An app or cluster is gone: drop what is kept under its name (grants), so a new one of that name starts clean. */
@@ -59,7 +61,17 @@ export function createHooks() {
     log: new SyncHook<[LogLine]>(['line']),
     /** Every metrics interval, per connected instance: its usage, its processes', a router's traffic per app. */
     metrics: new SyncHook<[MetricsReport]>(['report']),
+    /** A process changed state or restarted, as its agent reported it (after the row was updated). */
+    processChanged: new SyncHook<[ProcessChanged]>(['change']),
+    /** The metrics a plugin can answer questions about (the monitoring plugin adds its own). */
+    metricCatalogue: new SyncWaterfallHook<[MetricInfo[]]>(['metrics']),
+    /** One figure of a metric over a recent window, for alerts and autoscaling; undefined: nobody knows it. */
+    metricValue: new AsyncSeriesBailHook<[MetricValueQuery], MetricValue | undefined>(['query']),
+    /** The kinds of notifier alerts can go to (webhook, email, …): one registry, filled by plugins. */
+    notifierKinds: new SyncWaterfallHook<[NotifierKind[]]>(['kinds']),
     audit: new SyncHook<[AuditEvent]>(['event']),
+    /** Every HTTP request the server answered: its route (the matched pattern, not the path), status and time. */
+    httpRequest: new SyncHook<[HttpRequestDone]>(['request']),
 
     /** Plugins add API routes (under /api, the principal authenticated) … */
     routes: new SyncHook<[Router]>(['router']),

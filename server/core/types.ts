@@ -95,7 +95,12 @@ export interface DeploymentOutcome {
   error?: Error;
 }
 
-export interface LogLine { app: string; source: string; line: string; at: string }
+/**
+ * One line of an app's log. `source`: the app's process ("web.1"), "router" or "scalarium".
+ * `process` (optional): for router and scalarium lines, what the brackets say (`router[<instance>]`,
+ * `scalarium[deploy]`). Lines from agents and routers arrive escaped and at most 10 KB (server/agent/log-text.ts).
+ */
+export interface LogLine { app: string; source: string; line: string; at: string; process?: string }
 /** An agent or router connected (or came back); its instance row is up to date already. */
 /** An account an instance must have: the user's name, sudo or not, and the SSH public keys it accepts. */
 export interface InstanceAccount { user: string; sudo: boolean; keys: string[] }
@@ -118,6 +123,30 @@ export interface MetricsReport {
 }
 
 export interface InstanceConnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router'; firstTime: boolean }
+/**
+ * One answered request. `route` is the pattern it matched (`/api/apps/:app`), `git` for git's smart
+ * HTTP, or `unmatched`: never the raw path, so the set of values stays small. `ms` is the time to
+ * the response's headers (a stream, e.g. `logs --tail`, goes on after).
+ */
+export interface HttpRequestDone { method: string; route: string; status: number; ms: number }
+export interface InstanceDisconnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router' }
+
+/** A process's new state (or a restart) as the database now has it; `reason` is the agent's word on a crash. */
+export interface ProcessChanged {
+  processId: string; app: string; type: string; instanceId: string; release: number;
+  state: 'starting' | 'ready' | 'crashed' | 'failed' | 'stopped'; restarts: number; reason?: string; at: number;
+}
+
+/** Where a metric figure is about: an app (and a process type), or a cluster (a role, an instance). */
+export interface MetricScope { app?: string; type?: string; cluster?: string; role?: string; instance?: string }
+export interface MetricInfo {
+  name: string; unit: 'count' | 'per_second' | 'ms' | 'percent' | 'bytes' | 'load'; help: string;
+  /** What a question must name: `app` (optionally `type`) or `cluster` (optionally `role`, `instance`). */
+  about: 'app' | 'cluster';
+}
+export interface MetricValueQuery { metric: string; scope: MetricScope; windowMs: number; now?: number }
+/** null: the metric is known but nothing was measured in the window (an idle app has no p95). */
+export interface MetricValue { value: number | null; unit: MetricInfo['unit'] }
 
 export interface AuditEvent { actor: string; action: string; target?: string; outcome: string; source?: string }
 export interface NavItem { href: string; label: string }
@@ -127,3 +156,31 @@ export interface NavViewer { user: string; admin: boolean }
 export interface AppNavContext { app: string; viewer: NavViewer }
 /** The tabs of a cluster's pages: for whom, and which cluster (its read access already checked). */
 export interface ClusterNavContext { cluster: string; viewer: NavViewer }
+
+/** What an alert says when it fires or resolves; a notifier turns it into a message of its kind. */
+export interface AlertNotification {
+  state: 'firing' | 'resolved';
+  /** One line, e.g. "FIRING shop: p95_ms 812 ms > 500 ms for 5m" */
+  title: string;
+  /** A few lines: the rule, the value, since when, where to look. */
+  text: string;
+  rule: { id: number; name: string; metric: string; scope: MetricScope };
+  value: number | null;
+  at: string;
+  /** The server's page of the alert, when the server knows its public URL. */
+  url?: string;
+}
+
+/**
+ * A kind of notifier (webhook, email; PagerDuty or Matrix from other plugins). `settings` checks
+ * what a user gave and returns what to keep (sealed at rest: it may hold secrets); `describe` is
+ * what may be shown of it (no secret); `send` delivers one notification or throws (it is retried).
+ */
+export interface NotifierKind {
+  kind: string;
+  /** The CLI flag / API field that selects this kind, e.g. webhook for `--webhook URL`. */
+  help: string;
+  settings(input: Record<string, unknown>): Promise<Record<string, string>>;
+  describe(settings: Record<string, string>): string;
+  send(settings: Record<string, string>, notification: AlertNotification, signal: AbortSignal): Promise<void>;
+}

@@ -26,6 +26,13 @@ export async function updateProcessOnInstance(db: Db, instanceId: string, id: st
   await updateWhere(db, { id, instance_id: instanceId }, change);
 }
 
+/** One process of an instance with its app's name, or undefined when it is not that instance's. */
+export async function findProcessOnInstance(db: Db, instanceId: string, id: string): Promise<(ProcessRow & { app: string }) | undefined> {
+  const row = await db('processes').join('apps', 'apps.id', 'processes.app_id').where({ 'processes.id': id, 'processes.instance_id': instanceId })
+    .first('processes.*', 'apps.name as app_name');
+  return row ? { ...toProcess(row), app: row.app_name } : undefined;
+}
+
 /** Names of the apps that have processes on the instance (what its log lines may speak for). */
 export async function appsOnInstance(db: Db, instanceId: string): Promise<Set<string>> {
   const rows = await db('processes').join('apps', 'apps.id', 'processes.app_id').where({ 'processes.instance_id': instanceId }).distinct('apps.name as name');

@@ -21,6 +21,7 @@ export function smartHttp(scalarium: Scalarium, repos: RepoStore, sessions: Push
     const match = GIT_PATH.exec(ctx.path);
     if (!match) return next();
     const [, app, service] = match;
+    ctx.state.gitRequest = true; // counted as route "git" (server/http/app.ts)
     const isPush = service === 'git-receive-pack' || ctx.query.service === 'git-receive-pack';
 
     const principal = await scalarium.hooks.authenticate.promise({ token: basicPassword(ctx.get('authorization')) });

@@ -32,6 +32,17 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
   // secret key; cookies that need no signature are set with signed: false.
   app.keys = new Keygrip(scalarium.cookieKeys.map((key) => key.toString('base64')), 'sha256');
   app.on('error', reportError);
+  // Outermost, so it sees the status the error handler chose.
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const matched = (ctx as unknown as { _matchedRoute?: unknown })._matchedRoute;
+      const route = typeof matched === 'string' ? matched : ctx.state.gitRequest ? 'git' : 'unmatched';
+      scalarium.hooks.httpRequest.call({ method: ctx.method, route, status: ctx.status, ms: performance.now() - started });
+    }
+  });
   app.use(errorHandler(scalarium));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');

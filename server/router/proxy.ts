@@ -15,6 +15,7 @@ import type { TLSSocket } from 'node:tls';
 import type { BackendState, RoutingTable } from './route-table.ts';
 import { normalizeHost } from './route-table.ts';
 import type { RequestMeter } from './meter.ts';
+import type { AccessLog } from './access-log.ts';
 
 export interface ProxyOptions {
   /** A backend that has not accepted the TCP connection by then counts as refusing. Default 5 s. */
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   trustForwarded?: boolean;
   /** Counts each request of a routed host (the router reports them as metrics). */
   meter?: RequestMeter;
+  /** Gets one entry per request of a routed host (the apps' router log lines). */
+  accessLog?: AccessLog;
 }
 
 /** Stale pooled sockets are retried on a fresh attempt at most this often per request. */
@@ -51,6 +54,7 @@ export class Proxy {
   readonly connectTimeoutMs: number;
   readonly trustForwarded: boolean;
   readonly meter: RequestMeter | undefined;
+  readonly accessLog: AccessLog | undefined;
   private readonly upgraded = new Set<Duplex>();
   private idleWaiters: Array<() => void> = [];
 
@@ -61,6 +65,7 @@ export class Proxy {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.trustForwarded = options.trustForwarded ?? false;
     this.meter = options.meter;
+    this.accessLog = options.accessLog;
   }
 
   /** The 'request' listener. */
@@ -84,6 +89,7 @@ export class Proxy {
     if (backend === undefined) {
       sendError(res, 503, `The app at ${name} has no process ready to serve this request. Try again shortly.`);
       this.meter?.record(name, 503, 0, 0);
+      this.accessLog?.record(name, req.method, req.url, 503, 0, 0, req.socket.remoteAddress, Boolean((req.socket as TLSSocket).encrypted), 'H14');
       return;
     }
     this.active++;
@@ -200,6 +206,8 @@ class Exchange {
   private over = false;
   private startedAt = 0;
   private bytesBefore = 0;
+  /** Set when the router answered itself because the app did not (the access line's error code). */
+  private code: string | undefined;
 
   constructor(
     private readonly proxy: Proxy,
@@ -210,7 +218,7 @@ class Exchange {
     private readonly hasBody: boolean,
   ) {
     res.once('close', () => this.onClientClose());
-    if (proxy.meter) {
+    if (proxy.meter || proxy.accessLog) {
       this.startedAt = performance.now();
       // Bytes as the socket counts them (one exchange at a time per HTTP/1.1 connection).
       this.bytesBefore = req.socket.bytesWritten;
@@ -305,13 +313,21 @@ class Exchange {
         return;
       }
     }
+    this.code = 'H13';
     sendError(this.res, 502, `The app at ${this.name} did not answer.`);
   }
 
   private onClientClose(): void {
     this.over = true;
-    const { meter } = this.proxy;
-    if (meter) meter.record(this.name, this.res.headersSent ? this.res.statusCode : 0, performance.now() - this.startedAt, this.req.socket.bytesWritten - this.bytesBefore);
+    const { meter, accessLog } = this.proxy;
+    if (meter || accessLog) {
+      const status = this.res.headersSent ? this.res.statusCode : 0;
+      const ms = performance.now() - this.startedAt;
+      const bytes = this.req.socket.bytesWritten - this.bytesBefore;
+      meter?.record(this.name, status, ms, bytes);
+      const { req } = this;
+      accessLog?.record(this.name, req.method, req.url, status, ms, bytes, req.socket.remoteAddress, Boolean((req.socket as TLSSocket).encrypted), this.code);
+    }
     this.release();
     // The client went away before the whole response was delivered: stop the backend's work too.
     if (!this.res.writableFinished) this.upstream?.destroy();

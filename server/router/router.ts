@@ -9,6 +9,7 @@ import { createProxyServer } from './proxy.ts';
 import { type DrainResult, RoutingTable, parseRouteTable } from './route-table.ts';
 import { TableStore } from './table-store.ts';
 import { RequestMeter } from './meter.ts';
+import { AccessLog } from './access-log.ts';
 import { InstanceSampler } from '../agent/usage.ts';
 import path from 'node:path';
 
@@ -30,6 +31,8 @@ export interface RouterOptions {
   trustForwarded?: boolean;
   /** Count requests for the metrics reports (default true; false only to measure what counting costs: bench/router-metrics.ts). */
   metrics?: boolean;
+  /** Send an access entry per request to the server (default true; false only to measure what it costs: bench/router-metrics.ts). */
+  accessLogs?: boolean;
   /** Operational messages (table installs, connection trouble); never per request. */
   log?: (line: string) => void;
 }
@@ -59,11 +62,15 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
   }
 
   const meter = new RequestMeter();
+  // Batches go out through the connection made below (none without a server: nobody to keep them).
+  let peer: PeerConnection | undefined;
+  const accessLog = new AccessLog((access) => peer?.send({ type: 'log', access }), log);
   const instanceUsage = new InstanceSampler(options.statePath ? path.dirname(options.statePath) : process.cwd());
   const { server, proxy } = createProxyServer(table, {
     connectTimeoutMs: options.connectTimeoutMs,
     trustForwarded: options.trustForwarded,
     meter: options.metrics === false ? undefined : meter,
+    accessLog: options.accessLogs === false || !options.serverUrl ? undefined : accessLog,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,7 +104,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
     }
   }
 
-  const peer = options.serverUrl
+  peer = options.serverUrl
     ? new PeerConnection({
         url: options.serverUrl,
         hello: () => ({
@@ -119,6 +126,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
+    accessLog.flush();
     peer?.stop();
     proxy.closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -245,9 +245,12 @@ test.serial('a viewer sees the app but not its config', async (t) => {
   const config = await as(`/api/apps/${APP}/config`);
   t.is(config.status, 403);
   t.is(config.body.error.code, 'forbidden');
-  const readable = [await as(`/api/apps/${APP}`), await as(`/api/apps/${APP}/releases`), await as(`/api/apps/${APP}/releases/v1`), await as(`/api/apps/${APP}/deployments`), await as(`/api/apps/${APP}/builds`)];
+  const readable = [
+    await as(`/api/apps/${APP}`), await as(`/api/apps/${APP}/releases`), await as(`/api/apps/${APP}/releases/v1`), await as(`/api/apps/${APP}/deployments`),
+    await as(`/api/apps/${APP}/builds`), await as(`/api/apps/${APP}/logs`),
+  ];
   for (const res of readable) t.is(res.status, 200);
-  t.is((await as(`/api/apps/${APP}/logs`)).status, 403, 'logs need deployer');
+  // A viewer reads the logs: what the platform writes there (config changes, releases) names no value.
   const text = JSON.stringify(readable.map((r) => r.body));
   t.deepEqual(ALL.filter((s) => text.includes(s)), []);
 });
