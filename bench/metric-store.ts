@@ -8,10 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, type Db } from '../server/db/knex.ts';
 import { migrationSource } from '../server/db/migrations/index.ts';
-import * as metrics from '../plugins/monitoring/migrations/001-metrics.ts';
+import { MONITORING_MIGRATIONS } from '../plugins/monitoring/migrations/index.ts';
 import { bucketIndex } from '../plugins/monitoring/store/buckets.ts';
 import { MetricStore } from '../plugins/monitoring/store/metric-store.ts';
 import type { Sample } from '../plugins/monitoring/store/types.ts';
+import { appMetrics } from '../plugins/monitoring/views.ts';
+import { renderGraph } from '../server/http/ui/graph.ts';
 import { fmt, intArg, isMain, load, machine, onCleanup, printTable, runCleanups, stats } from './lib.ts';
 
 const INTERVAL_MS = 10_000;
@@ -23,7 +25,7 @@ export interface MetricStoreOptions { agents: number; intervals: number; days: n
 async function scratchDatabase(): Promise<{ db: Db; dir: string; close: () => Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-bench-metrics-'));
   const db = await openDatabase(dir, '');
-  await db.migrate.latest({ migrationSource: migrationSource([['001-metrics', metrics]]), tableName: 'knex_migrations_monitoring' });
+  await db.migrate.latest({ migrationSource: migrationSource(MONITORING_MIGRATIONS), tableName: 'knex_migrations_monitoring' });
   const close = onCleanup(async () => {
     await db.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -163,6 +165,26 @@ async function weekGraph(options: MetricStoreOptions): Promise<void> {
     }
     console.log(`\nquery() over the whole range (ms, 5 runs):`);
     printTable([['query', 'resolution', 'points', 'median', 'min', 'max'], ...rows]);
+
+    // What the app's Metrics tab does for "Last week": every series of the app, then its graphs.
+    const tab: number[] = [];
+    const draw: number[] = [];
+    let drawn = 0;
+    for (let run = 0; run < 5; run++) {
+      const t = performance.now();
+      const answer = await appMetrics(store, 'shop', { from, to: end });
+      const read = performance.now();
+      const svgs = answer.series.map((x) => renderGraph({ title: x.name, unit: x.unit, from, to: end, stepMs: answer.stepMs, series: [{ label: x.name, points: x.points.map(([at, value]) => ({ at, value })) }] }));
+      tab.push(performance.now() - t);
+      draw.push(performance.now() - read);
+      drawn = svgs.length;
+    }
+    console.log(`\nthe app's Metrics tab for the last week (${drawn} series read and drawn, ms, 5 runs):`);
+    printTable([
+      ['measure', 'median', 'min', 'max'],
+      ['read (appMetrics) + draw (renderGraph)', fmt(stats(tab).median, 1), fmt(stats(tab).min, 1), fmt(stats(tab).max, 1)],
+      ['of which drawing', fmt(stats(draw).median, 1), fmt(stats(draw).min, 1), fmt(stats(draw).max, 1)],
+    ]);
 
     const t = performance.now();
     const deleted = await store.prune(end);

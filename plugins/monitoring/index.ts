@@ -4,10 +4,11 @@
 // Metrics tabs of apps and clusters (graphs drawn on the server).
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from '../../server/plugin-api.ts';
-import * as createMetrics from './migrations/001-metrics.ts';
+import { MONITORING_MIGRATIONS } from './migrations/index.ts';
 import { MetricStore } from './store/metric-store.ts';
 import { MetricRecorder } from './recorder.ts';
 import { samplesOf } from './samples.ts';
+import { answer, catalogue } from './answers.ts';
 import { metricsRoutes } from './routes.ts';
 import { appMetricsPath, clusterMetricsPath, metricsPages } from './page.ts';
 
@@ -25,7 +26,7 @@ function maxRows(value = process.env.SCALARIUM_METRICS_MAX_ROWS): number | undef
 
 export const monitoringPlugin: Plugin = {
   name: NAME,
-  migrations: [['001-metrics', createMetrics]],
+  migrations: MONITORING_MIGRATIONS,
   apply(scalarium) {
     const store = new MetricStore(scalarium.db, { maxRows: maxRows() });
     const recorder = new MetricRecorder(store, (error) => scalarium.say(`monitoring: could not store metrics: ${error.message}`));
@@ -43,6 +44,11 @@ export const monitoringPlugin: Plugin = {
       await recorder.flush();
     });
 
+    scalarium.hooks.metricCatalogue.tap(NAME, (known) => [...known, ...catalogue()]);
+    scalarium.hooks.metricValue.tapPromise(NAME, async (q) => {
+      await recorder.flush(); // what arrived a moment ago counts
+      return answer(store, q);
+    });
     scalarium.hooks.routes.tap(NAME, (router) => metricsRoutes(scalarium, router, store));
     scalarium.templates.add(NAME, fileURLToPath(new URL('./templates/', import.meta.url)));
     scalarium.hooks.pages.tap(NAME, (router) => metricsPages(scalarium, router, store));

@@ -12,6 +12,8 @@ export interface PointRow {
   count: number;
   max: number | null;
   hist: Record<number, number> | null;
+  /** a histogram's percentile the row carries already (the query's own), for one series */
+  quantile?: number;
 }
 
 export interface AggregateOptions {
@@ -32,6 +34,8 @@ interface Bucket {
   count: number;
   sum: number;
   hist: Record<number, number>;
+  /** the stored percentile of the bucket's only row, when it had one */
+  quantile?: number;
 }
 
 /**
@@ -52,6 +56,11 @@ export function pointsOf(rows: Iterable<PointRow>, o: AggregateOptions): Point[]
     b.count += row.count;
     b.sum += row.sum;
     if (o.kind === 'histogram') {
+      if (row.quantile !== undefined) {
+        b.quantile = row.quantile;
+        b.series++;
+        continue;
+      }
       // One series' row is taken as it is; a second one merges into a copy (rows are not changed).
       if (row.hist) b.hist = b.series++ === 0 ? row.hist : mergeCounts(b.series === 2 ? { ...b.hist } : b.hist, row.hist);
       continue;
@@ -74,6 +83,7 @@ export function pointsOf(rows: Iterable<PointRow>, o: AggregateOptions): Point[]
 
 function valueOf(b: Bucket, o: AggregateOptions): number | null {
   if (o.kind === 'histogram') {
+    if (b.quantile !== undefined && b.series === 1) return b.quantile;
     if (o.quantile !== undefined) return quantile(b.hist, o.quantile);
     return b.count ? b.sum / b.count : null;
   }

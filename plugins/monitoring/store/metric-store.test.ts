@@ -4,7 +4,7 @@ import test from 'ava';
 import { openDatabase, type Db } from '../../../server/db/knex.ts';
 import { migrationSource } from '../../../server/db/migrations/index.ts';
 import { serverDirs } from '../../../test/helpers/dirs.ts';
-import * as metrics from '../migrations/001-metrics.ts';
+import { MONITORING_MIGRATIONS } from '../migrations/index.ts';
 import { bucketIndex, mergeCounts, quantile } from './buckets.ts';
 import { MetricStore } from './metric-store.ts';
 import type { Labels, Sample } from './types.ts';
@@ -14,7 +14,7 @@ const S = 1000;
 const MIN = 60 * S;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const MIGRATIONS = { migrationSource: migrationSource([['001-metrics', metrics]]), tableName: 'knex_migrations_monitoring' };
+const MIGRATIONS = { migrationSource: migrationSource(MONITORING_MIGRATIONS), tableName: 'knex_migrations_monitoring' };
 
 async function withStore(now: number, run: (store: MetricStore, db: Db) => Promise<void>): Promise<void> {
   const dirs = serverDirs('scalarium-metric-store-');

@@ -7,7 +7,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../../../server/plugin-api.ts';
 import { pointsOf, type Aggregate, type PointRow } from './aggregate.ts';
 import { hasLabels } from './labels.ts';
-import { mergeCounts } from './buckets.ts';
+import { mergeCounts, quantile } from './buckets.ts';
 import { mergeSamples, type Accumulated } from './merge-samples.ts';
 import { ADD, KEEP, REPLACE, row, upsertSql, values } from './points-sql.ts';
 import { bucketStart, chooseResolution, DEFAULT_MAX_POINTS, keptSince, RESOLUTIONS, STEP_MS } from './resolutions.ts';
@@ -16,6 +16,8 @@ import type { Labels, MetricKind, Point, Resolution, Sample } from './types.ts';
 export { RETENTION_MS } from './resolutions.ts';
 
 const SERIES = 'metric_series';
+/** The percentiles each histogram bucket keeps beside its counts, in columns p50, p95, p99. */
+const STORED_QUANTILES = [0.5, 0.95, 0.99] as const;
 const POINTS = 'metric_points';
 // Rows per statement; knex writes a multi-row insert for SQLite as a compound select (500 terms at most).
 const CHUNK = 500;
@@ -39,6 +41,11 @@ export interface MetricQuery {
   aggregate?: Aggregate;
   /** one label name: a series per value (series without the label make one of their own) */
   groupBy?: string;
+  /**
+   * One point for the whole range (alerts, autoscaling: "p95 over the last minute"): the complete
+   * buckets inside [from, to) merged per series first, then across series as usual.
+   */
+  whole?: boolean;
 }
 
 export interface MetricAnswer {
@@ -48,7 +55,7 @@ export interface MetricAnswer {
   series: Array<{ labels: Labels; points: Point[] }>;
 }
 
-interface StoredRow { series_id: number; at: number; sum: number; count: number; max: number | null; hist?: string | null }
+interface StoredRow { series_id: number; at: number; sum: number; count: number; max: number | null; hist?: string | null; q?: number | null }
 interface SeriesRow { id: number; kind: MetricKind; labels: Labels }
 
 export class MetricStore {
@@ -119,20 +126,37 @@ export class MetricStore {
       }
       groupOf.set(s.id, group);
     }
-    const columns = ['series_id', 'at', 'sum', 'count', 'max', ...(kind === 'histogram' ? ['hist'] : [])];
+    // One histogram series read as a stored percentile: its column, and the counts only of rows
+    // written before the column existed. Several series need their counts merged first.
+    const stored = kind === 'histogram' && series.length === 1 && !q.whole ? storedColumn(q.quantile) : undefined;
+    const columns: Array<string | Knex.Raw> = ['series_id', 'at', 'sum', 'count', 'max'];
+    if (stored) columns.push(this.db.raw(`?? as q, case when ?? is null then ?? end as hist`, [stored, stored, 'hist']));
+    else if (kind === 'histogram') columns.push('hist');
+    // Whole: only buckets that lie inside the range, so a rate divides by the time they cover.
+    const first = q.whole ? bucketStart(q.from + stepMs - 1, resolution) : bucketStart(q.from, resolution);
+    const last = q.whole ? bucketStart(q.to, resolution) - stepMs : q.to;
+    if (q.whole && last < first) return answer;
+    const perSeries = new Map<number, PointRow>();
     for (const ids of chunks([...groupOf.keys()], 500)) {
       const rows: StoredRow[] = await this.db(POINTS).select(columns).where('resolution', resolution).whereIn('series_id', ids)
-        .where('at', '>=', bucketStart(q.from, resolution)).where('at', '<=', q.to);
+        .where('at', '>=', first).where('at', '<=', last);
       for (const r of rows) {
-        groupOf.get(Number(r.series_id))!.rows.push({
+        const id = Number(r.series_id);
+        const point: PointRow = {
           at: Number(r.at), sum: Number(r.sum), count: Number(r.count), max: r.max === null ? null : Number(r.max),
           hist: r.hist ? (JSON.parse(r.hist) as Record<number, number>) : null,
-        });
+          ...(stored && r.q !== null && r.q !== undefined ? { quantile: Number(r.q) } : {}),
+        };
+        if (!q.whole) groupOf.get(id)!.rows.push(point);
+        else perSeries.set(id, mergeRows(perSeries.get(id), point, first));
       }
     }
+    for (const [id, row] of perSeries) groupOf.get(id)!.rows.push(row);
+    const wholeStep = last + stepMs - first;
+    if (q.whole) answer.stepMs = wholeStep;
     const ordered = [...groups].sort(([a], [b]) => (a === b ? 0 : a === undefined ? 1 : b === undefined ? -1 : a < b ? -1 : 1));
     for (const [, group] of ordered) {
-      const points = pointsOf(group.rows, { kind, stepMs, aggregate: q.aggregate, quantile: q.quantile, rate: q.rate });
+      const points = pointsOf(group.rows, { kind, stepMs: q.whole ? wholeStep : stepMs, aggregate: q.aggregate, quantile: q.quantile, rate: q.rate });
       if (points.length) answer.series.push({ labels: group.labels, points });
     }
     return answer;
@@ -235,7 +259,8 @@ export class MetricStore {
       for (const { id, a } of batch) {
         const old = stored.get(id);
         const hist = mergeCounts(old?.hist ? (JSON.parse(old.hist) as Record<number, number>) : {}, a.hist!);
-        merged.push(row(id, resolution, at, values(Number(old?.sum ?? 0) + a.sum, Number(old?.count ?? 0) + a.count, null, JSON.stringify(hist))));
+        const percentiles = STORED_QUANTILES.map((q) => quantile(hist, q)) as [number | null, number | null, number | null];
+        merged.push(row(id, resolution, at, values(Number(old?.sum ?? 0) + a.sum, Number(old?.count ?? 0) + a.count, null, JSON.stringify(hist), percentiles)));
       }
     }
     await trx.raw(upsertSql(POINTS, merged, REPLACE));
@@ -270,6 +295,21 @@ export class MetricStore {
     for (const ids of chunks([...gone], 500)) await this.db(SERIES).whereIn('id', ids).delete();
     for (const [key, id] of this.ids) if (gone.has(id)) this.ids.delete(key);
   }
+}
+
+function storedColumn(q: number | undefined): string | undefined {
+  const i = STORED_QUANTILES.findIndex((x) => x === q);
+  return i < 0 ? undefined : ['p50', 'p95', 'p99'][i];
+}
+
+/** One series' buckets as one: increments and sums add, the peak is the largest, histograms merge. */
+function mergeRows(into: PointRow | undefined, row: PointRow, at: number): PointRow {
+  if (!into) return { ...row, at, hist: row.hist ? { ...row.hist } : null };
+  into.sum += row.sum;
+  into.count += row.count;
+  if (row.max !== null) into.max = into.max === null ? row.max : Math.max(into.max, row.max);
+  if (row.hist) into.hist = into.hist ? mergeCounts(into.hist, row.hist) : { ...row.hist };
+  return into;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
