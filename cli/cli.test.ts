@@ -496,7 +496,7 @@ test('apps:destroy refuses without a matching --confirm', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // logs
 
-const LOG_LINES = '2026-11-28T10:00:00.000Z app[web.1]: listening on 5001\n2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n';
+const LOG_LINES = '2026-11-28T10:00:00.000000+00:00 app[web.1]: listening on 5001\n2026-11-28T10:00:01.000000+00:00 app[web.2]: listening on 5002\n';
 
 /** shop's processes print two lines through the fake instance, as an agent relays its processes' output. */
 async function shopWithLogs(t: Parameters<typeof loggedIn>[0]) {
@@ -515,10 +515,10 @@ async function shopWithLogs(t: Parameters<typeof loggedIn>[0]) {
 test('logs prints the last lines', async (t) => {
   const { api, all } = await shopWithLogs(t);
   const result = await cli(['logs', '-n', '1', '-a', 'shop'], { env: api.env, cwd: api.cwd });
-  t.deepEqual(result, { code: 0, stdout: '2026-11-28T10:00:01.000Z app[web.2]: listening on 5002\n', stderr: '' });
+  t.deepEqual(result, { code: 0, stdout: '2026-11-28T10:00:01.000000+00:00 app[web.2]: listening on 5002\n', stderr: '' });
   t.is((await cli(['logs', '-a', 'shop'], { env: api.env, cwd: api.cwd })).stdout, all);
   t.deepEqual(await cli(['logs', '-n', '0', '-a', 'shop'], { env: api.env, cwd: api.cwd }), { code: 0, stdout: '', stderr: '' }, '-n 0: no past lines');
-  t.regex(all, /scalarium: release v\d+ \(.*, by admin\) is live\n/, 'the platform says what went live');
+  t.regex(all, /scalarium\[deploy\]: Release v\d+ by admin is live: .*\n/, 'the platform says what went live');
 });
 
 test('logs --tail streams chunks as they arrive and ends cleanly when interrupted', async (t) => {
@@ -550,7 +550,7 @@ test('logs --tail streams chunks as they arrive and ends cleanly when interrupte
     },
   });
   t.is(result.code, 0, result.stderr);
-  t.is(result.stdout, `${all}2026-11-28T10:00:02.000Z app[web.1]: GET / 200\n`);
+  t.is(result.stdout, `${all}2026-11-28T10:00:02.000000+00:00 app[web.1]: GET / 200\n`);
   t.is(result.stderr, '');
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.false(serverErrors.join('').includes('ERR_STREAM_PREMATURE_CLOSE'), serverErrors.join(''));

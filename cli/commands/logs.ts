@@ -1,4 +1,5 @@
-// logs: the last lines of the app's log, and with --tail the new ones as they come.
+// logs: the last lines of the app's log (in Heroku's format, docs/logs.md), filtered by process,
+// source, text and time, and with --tail the new ones as they come.
 import { isAbort } from '../api-client.ts';
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
@@ -8,19 +9,32 @@ const logs: Command = {
   summary: 'Show the app\'s logs (--tail: keep streaming; Ctrl-C to stop)',
   app: true,
   options: {
-    num: { type: 'string', short: 'n', value: 'N', description: 'how many past lines to show (default 100)' },
+    num: { type: 'string', short: 'n', value: 'N', description: 'how many past lines to show (default 100, at most 10000)' },
     tail: { type: 'boolean', short: 't', description: 'keep the stream open and print new lines as they come' },
+    ps: { type: 'string', short: 'p', value: 'NAME', description: 'only this process (web.1), process type (web) or platform part (deploy, ps)' },
+    source: { type: 'string', short: 's', value: 'SOURCE', description: 'only app, router or scalarium lines' },
+    grep: { type: 'string', short: 'g', value: 'TEXT', description: 'only lines whose message contains TEXT (any case)' },
+    since: { type: 'string', value: 'WHEN', description: 'only lines since a time ago (90s, 30m, 1h, 2d) or a time (2026-12-01T10:00:00Z)' },
   },
-  examples: ['scalarium logs', 'scalarium logs --num 20 --tail', 'scalarium logs -t -a shop | grep web.1'],
+  description: 'Router access lines are on for every app; `scalarium config:set SCALARIUM_ROUTER_LOGS=off` turns them off for one.',
+  examples: ['scalarium logs', 'scalarium logs --num 20 --tail', 'scalarium logs -t -a shop --ps web.1', 'scalarium logs --source router --grep status=500 --since 1h'],
   async run(ctx) {
     const num = ctx.string('num') ?? '100';
     if (!/^\d{1,7}$/.test(num)) throw ctx.usage(`--num must be a whole number, got ${JSON.stringify(num)}.`);
+    const source = ctx.string('source');
+    if (source !== undefined && !['app', 'router', 'scalarium'].includes(source)) throw ctx.usage(`--source must be app, router or scalarium, got ${JSON.stringify(source)}.`);
+    // The server checks the rest (and says what is wrong) the same way for the API and the UI.
+    const filter: Record<string, string> = {};
+    for (const name of ['ps', 'source', 'grep', 'since'] as const) {
+      const value = ctx.string(name);
+      if (value !== undefined) filter[name] = value;
+    }
     const tail = ctx.flag('tail');
     const path = await ctx.appPath('/logs');
     const api = await ctx.api();
     if (!tail) {
       try {
-        await copy(ctx, await api.stream(path, { lines: Number(num) }));
+        await copy(ctx, await api.stream(path, { lines: Number(num), ...filter }));
       } catch (error) {
         if (!isAbort(error) && !ctx.signal?.aborted) throw error;
       }
@@ -34,7 +48,7 @@ const logs: Command = {
     for (;;) {
       let reason = 'the server closed it';
       try {
-        const body = await api.stream(path, { lines, tail: 1 });
+        const body = await api.stream(path, { lines, ...filter, tail: 1 });
         if (connected) ctx.err('▸ Reconnected.');
         connected = true;
         backoffMs = 0;

@@ -1,107 +1,53 @@
-// App logs: every line an app's processes print (and what Scalarium says about the app: who changed
-// what, each deployment's outcome) is appended to <data>/logs/<app>.log and fanned out to live tails (`scalarium logs --tail`).
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+// App logs: one stream per app in Heroku's format — what its processes print (app[web.1]), one
+// access line per request through the router (router[…]) and what the platform did (scalarium[deploy],
+// scalarium[ps]…) — kept on disk per app within a bound (SCALARIUM_LOG_MAX_BYTES, 50 MB by default,
+// rotated), read by GET /api/apps/:app/logs (`scalarium logs`, filters, --tail) and the Logs tab.
+// docs/logs.md says it all for users.
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { appResource, declare, isValidName, requireApp, type LogLine, type Plugin, type Scalarium } from '../../server/plugin-api.ts';
+import { fileURLToPath } from 'node:url';
+import type { LogLine, Plugin, Scalarium } from '../../server/plugin-api.ts';
+import { isValidName } from '../../server/plugin-api.ts';
+import { DEFAULT_MAX_BYTES, LogStore } from './log-store.ts';
 import { tapPlatformEvents } from './platform-events.ts';
+import { logRoutes } from './routes.ts';
+import { LiveTails } from './live-tail.ts';
+import { logsPagePath, logsPages } from './page.ts';
 
 const NAME = 'logging';
-const MAX_LINES = 1500;
+/** Below this, rotation would keep too little to read (tests use small bounds to see it rotate). */
+const MIN_MAX_BYTES = 64 * 1024;
 
-export function formatLine(line: LogLine): string {
-  const source = line.source === 'router' || line.source === 'scalarium' ? line.source : `app[${line.source}]`;
-  // One event, one line: control characters from apps must not forge extra log lines.
-  return `${line.at} ${source}: ${line.line.replace(/[\r\n\u0000]/g, ' ')}\n`;
-}
-
-/** The last `count` lines of a file without reading all of it. */
-export async function tailFile(file: string, count: number): Promise<string> {
-  if (count <= 0) return '';
-  const handle = await fsp.open(file, 'r').catch(() => undefined);
-  if (!handle) return '';
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, count * 400 + 4096);
-    const { buffer } = await handle.read(Buffer.alloc(length), 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n').filter(Boolean);
-    if (size > length) lines.shift(); // the first one is likely cut
-    return lines.slice(-count).map((l) => `${l}\n`).join('');
-  } finally {
-    await handle.close();
-  }
-}
-
-export class AppLogs {
-  private readonly tails = new Map<string, Set<PassThrough>>();
-  private readonly streams = new Map<string, fs.WriteStream>();
-
-  constructor(private readonly dir: string) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  }
-
-  fileOf(app: string): string {
-    return path.join(this.dir, `${app}.log`);
-  }
-
-  append(line: LogLine): void {
-    if (!isValidName(line.app)) return;
-    const text = formatLine(line);
-    let stream = this.streams.get(line.app);
-    if (!stream) {
-      stream = fs.createWriteStream(this.fileOf(line.app), { flags: 'a', mode: 0o600 });
-      this.streams.set(line.app, stream);
-    }
-    stream.write(text);
-    for (const tail of this.tails.get(line.app) ?? []) tail.write(text);
-  }
-
-  follow(app: string): PassThrough {
-    const tail = new PassThrough();
-    let set = this.tails.get(app);
-    if (!set) this.tails.set(app, (set = new Set()));
-    set.add(tail);
-    tail.on('close', () => set!.delete(tail));
-    return tail;
-  }
-
-  close(): void {
-    for (const s of this.streams.values()) s.end();
-    for (const set of this.tails.values()) for (const t of set) t.end();
-  }
+/** SCALARIUM_LOG_MAX_BYTES: how much of each app's log is kept, in bytes (the current file and one rotated). */
+export function maxBytes(value = process.env.SCALARIUM_LOG_MAX_BYTES): number {
+  if (value === undefined || value === '') return DEFAULT_MAX_BYTES;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_MAX_BYTES) throw new Error(`SCALARIUM_LOG_MAX_BYTES must be a whole number of bytes, at least ${MIN_MAX_BYTES}, got "${value}"`);
+  return n;
 }
 
 export function createLoggingPlugin(): Plugin {
   return {
     name: NAME,
     apply(scalarium: Scalarium) {
-      const logs = new AppLogs(path.join(scalarium.config.dataDir, 'logs'));
-      scalarium.onClose(() => logs.close());
-      scalarium.hooks.log.tap(NAME, (line) => logs.append(line));
-      tapPlatformEvents(scalarium, NAME, (line) => logs.append(line));
-      scalarium.hooks.routes.tap(NAME, (router) => {
-        declare(scalarium, router, {
-          method: 'get', path: '/api/apps/:app/logs', action: 'logs', resource: appResource,
-          async handler(ctx) {
-            const app = await requireApp(scalarium, ctx.params.app);
-            // 0 is a real answer: none of the past (a tail that reconnects asks for that).
-            const asked = typeof ctx.query.lines === 'string' && ctx.query.lines !== '' ? Number(ctx.query.lines) : 100;
-            const lines = Number.isInteger(asked) && asked >= 0 ? Math.min(asked, MAX_LINES) : 100;
-            const recent = await tailFile(logs.fileOf(app.name), lines);
-            ctx.type = 'text/plain; charset=utf-8';
-            if (!ctx.query.tail) {
-              ctx.body = recent;
-              return;
-            }
-            const stream = logs.follow(app.name);
-            stream.write(recent);
-            ctx.req.socket.setTimeout(0);
-            ctx.res.on('close', () => stream.destroy());
-            ctx.body = stream;
-          },
-        });
+      let reported = false;
+      const store = new LogStore(path.join(scalarium.config.dataDir, 'logs'), maxBytes(), (error) => {
+        if (!reported) scalarium.say(`logging: could not write an app's log: ${error.message}`);
+        reported = true;
       });
+      scalarium.onClose(() => store.close());
+      scalarium.hooks.log.tap(NAME, (line: LogLine) => {
+        if (isValidName(line.app)) store.append(line);
+      });
+      // Platform lines go through the log hook too, so that whoever else taps it (log drains) has them.
+      tapPlatformEvents(scalarium, NAME, (line) => scalarium.hooks.log.call(line));
+      scalarium.hooks.destroyed.tapPromise(NAME, async (gone) => {
+        if (gone.kind === 'app' && isValidName(gone.name)) store.forget(gone.name);
+      });
+      const tails = new LiveTails(scalarium, store);
+      scalarium.hooks.routes.tap(NAME, (router) => logRoutes(scalarium, router, store, tails));
+      scalarium.templates.add(NAME, fileURLToPath(new URL('./templates/', import.meta.url)));
+      scalarium.hooks.pages.tap(NAME, (router) => logsPages(scalarium, router, store, tails));
+      scalarium.hooks.appNav.tap(NAME, (items, { app }) => [...items, { href: logsPagePath(app), label: 'Logs' }]);
     },
   };
 }

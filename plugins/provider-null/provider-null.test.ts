@@ -88,8 +88,8 @@ test('log lines are relayed, and kept only for apps the instance runs', async (t
   const agent = s.cloud.instance('local-app-1');
   agent.log('blog', 'web.1', 'not mine to speak for', '2026-11-28T10:00:00.000Z');
   agent.log('shop', 'web.1', 'listening', '2026-11-28T10:00:01.000Z');
-  // After the platform's own lines about the deploy (plugins/logging/platform-events.ts).
-  await until('the shop line', async () => ((await s.api('GET', '/api/apps/shop/logs')).body as string).endsWith('is live\n2026-11-28T10:00:01.000Z app[web.1]: listening\n'));
+  // After the platform's own lines about the deploy (plugins/logging/platform-events.ts), in Heroku's format.
+  await until('the shop line', async () => ((await s.api('GET', '/api/apps/shop/logs')).body as string).endsWith('\n2026-11-28T10:00:01.000000+00:00 app[web.1]: listening\n'));
   t.is((await s.api('GET', '/api/apps/blog/logs')).body, '', 'the instance runs nothing of blog');
 });
 

@@ -50,8 +50,8 @@ test('a push calls receive, detect, build, release, deploy, configure and deploy
 
   // What the built-in taps of deployed and audit did: the app's log says who pushed and what went live.
   const logs = (await s.api('GET', '/api/apps/shop/logs')).body as string;
-  t.regex(logs, /scalarium: release v1 \(Deploy [0-9a-f]{7}, by admin\) is live/);
-  t.regex(logs, /scalarium: admin pushed/);
+  t.regex(logs, /scalarium\[deploy\]: Release v1 by admin is live: Deploy [0-9a-f]{7}/);
+  t.regex(logs, /scalarium\[build\]: Push by admin/);
 });
 
 test('a deploy that a plugin fails calls deployFailed, not deployed; the push is rejected', async (t) => {
@@ -73,5 +73,5 @@ test('a deploy that a plugin fails calls deployFailed, not deployed; the push is
   t.regex(pushed.output, /no room on any instance/);
   t.deepEqual(sequence(calls, PUSH_PATH), ['receive', 'detect', 'build:buildpack', 'release', 'deploy', 'deployFailed']);
   t.deepEqual((await s.api('GET', '/api/apps/shop/releases')).body, [], 'no release: invariant 1');
-  t.regex((await s.api('GET', '/api/apps/shop/logs')).body as string, /release v1 .* failed to deploy: no room on any instance/);
+  t.regex((await s.api('GET', '/api/apps/shop/logs')).body as string, /scalarium\[deploy\]: Release v1 by admin failed to deploy: no room on any instance/);
 });
