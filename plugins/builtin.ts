@@ -15,10 +15,18 @@ import { lifecyclePlugin } from './lifecycle/index.ts';
 import { ec2ProviderPlugin } from './provider-ec2/index.ts';
 import { deployLockPlugin } from './deploy-lock/index.ts';
 import { monitoringPlugin } from './monitoring/index.ts';
+import { alertingPlugin } from './alerting/index.ts';
+import { prometheusPlugin } from './prometheus/index.ts';
+import { logDrainsPlugin } from './log-drains/index.ts';
+import { notifyWebhookPlugin } from './notify-webhook/index.ts';
+import { notifyEmailPlugin } from './notify-email/index.ts';
+import { accountingPlugin } from './accounting/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
     timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin,
-    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin,
+    procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin, alertingPlugin, prometheusPlugin,
+    logDrainsPlugin,
+    notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin,
   ];
 }

@@ -19,6 +19,8 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
   },
   async logging(t, s) {
     t.is((await s.api('GET', '/api/apps/shop/logs')).status, 404);
+    t.false(s.scalarium.hooks.processChanged.taps.some((tap) => tap.name === 'logging'), 'process changes are said nowhere');
+    t.false(s.scalarium.hooks.appNav.call([], { app: 'shop', viewer: { user: 'admin', admin: true } }).some((item) => item.label === 'Logs'), 'no Logs tab');
   },
   async 'provider-local'(t, s) {
     t.false(s.scalarium.providers.has('local'));
@@ -55,11 +57,38 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
   },
   async monitoring(t, s) {
     t.is((await s.api('GET', '/api/apps/shop/metrics')).status, 404);
-    t.is(s.scalarium.hooks.metrics.taps.length, 0, 'metrics reports go nowhere');
+    t.false(s.scalarium.hooks.metrics.taps.some((tap) => tap.name === 'monitoring'), 'metrics reports are not stored');
+    t.is(await s.scalarium.hooks.metricValue.promise({ metric: 'p95_ms', scope: { app: 'shop' }, windowMs: 60_000 }), undefined, 'nobody answers for metrics');
     t.false(await s.scalarium.db.schema.hasTable('metric_points'), 'its migration did not run');
+  },
+  async 'log-drains'(t, s) {
+    t.is((await s.api('GET', '/api/apps/shop/drains')).status, 404);
+    t.false(s.scalarium.hooks.log.taps.some((tap) => tap.name === 'log-drains'), 'log lines go to no drain');
+    t.false(await s.scalarium.db.schema.hasTable('log_drains'), 'its migration did not run');
   },
   async rollout(t, s) {
     t.is(s.scalarium.hooks.deploy.taps.length, 0, 'nothing starts processes');
+  },
+  async alerting(t, s) {
+    t.is((await s.api('GET', '/api/apps/shop/alerts')).status, 404);
+    t.is((await s.api('GET', '/api/notifiers')).status, 404);
+    t.false(s.scalarium.hooks.deployFailed.taps.some((tap) => tap.name === 'alerting'), 'a failed deploy alerts nobody');
+    t.false(await s.scalarium.db.schema.hasTable('alert_rules'), 'its migration did not run');
+  },
+  async prometheus(t, s) {
+    t.is((await fetch(`${s.url}/metrics`, { headers: { Authorization: `Bearer ${s.token}` } })).status, 404);
+    t.false(s.scalarium.hooks.httpRequest.taps.some((tap) => tap.name === 'prometheus'));
+  },
+  async 'notify-webhook'(t, s) {
+    t.false(s.scalarium.hooks.notifierKinds.call([]).some((kind) => kind.kind === 'webhook'), 'alerts cannot go to a webhook');
+  },
+  async 'notify-email'(t, s) {
+    t.false(s.scalarium.hooks.notifierKinds.call([]).some((kind) => kind.kind === 'email'), 'alerts cannot go by email');
+  },
+  async accounting(t, s) {
+    t.is((await s.api('GET', '/api/usage')).status, 404);
+    t.false(s.scalarium.hooks.processChanged.taps.some((tap) => tap.name === 'accounting'), 'nobody keeps intervals');
+    t.false(await s.scalarium.db.schema.hasTable('usage_intervals'), 'its migration did not run');
   },
 };
 

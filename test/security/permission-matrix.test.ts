@@ -56,6 +56,26 @@ const EXPECTED: Record<string, Action> = {
   'DELETE /api/apps/:app/deploy-lock': 'deploy',
   'GET /api/apps/:app/metrics': 'read',
   'GET /api/clusters/:cluster/metrics': 'read',
+  'GET /api/apps/:app/drains': 'manage',
+  'POST /api/apps/:app/drains': 'manage',
+  'DELETE /api/apps/:app/drains/:drain': 'manage',
+  'GET /api/clusters/:cluster/drains': 'manage',
+  'POST /api/clusters/:cluster/drains': 'manage',
+  'DELETE /api/clusters/:cluster/drains/:drain': 'manage',
+  'GET /api/apps/:app/alerts': 'read',
+  'POST /api/apps/:app/alerts': 'manage',
+  'DELETE /api/apps/:app/alerts/:id': 'manage',
+  'GET /api/apps/:app/alerts/history': 'read',
+  'GET /api/clusters/:cluster/alerts': 'read',
+  'POST /api/clusters/:cluster/alerts': 'manage',
+  'DELETE /api/clusters/:cluster/alerts/:id': 'manage',
+  'GET /api/clusters/:cluster/alerts/history': 'read',
+  'GET /api/alerts/builtin': 'read',
+  'PUT /api/alerts/builtin/:name': 'admin',
+  'GET /api/notifiers': 'read',
+  'POST /api/notifiers': 'admin',
+  'DELETE /api/notifiers/:name': 'admin',
+  'POST /api/notifiers/:name/test': 'admin',
   'GET /api/users': 'admin',
   'POST /api/users': 'admin',
   'POST /api/users/:user/invite': 'admin',
@@ -79,6 +99,9 @@ const EXPECTED: Record<string, Action> = {
   'PATCH /api/clusters/:cluster/roles': 'scale',
   'DELETE /api/clusters/:cluster': 'admin',
   'GET /api/clusters/:cluster/events': 'read',
+  'GET /api/usage': 'read',
+  'GET /api/usage/prices': 'read',
+  'PUT /api/usage/prices': 'admin',
 };
 
 // ---- the policy, restated (docs/api.md "Access control") -------------------------------------
@@ -86,7 +109,7 @@ const EXPECTED: Record<string, Action> = {
 const RANK = { none: 0, viewer: 1, deployer: 2, manager: 3, admin: 4 } as const;
 type Level = keyof typeof RANK;
 const NEEDS: Record<Action, Level> = {
-  read: 'viewer', logs: 'deployer', deploy: 'deployer', configure: 'manager', scale: 'manager', destroy: 'manager',
+  read: 'viewer', logs: 'viewer', deploy: 'deployer', configure: 'manager', scale: 'manager', destroy: 'manager',
   create: 'manager', manage: 'manager', admin: 'admin', self: 'viewer',
 };
 
@@ -358,7 +381,138 @@ function noReleaseMutation(pathOf: (app: string) => string, body: unknown): Rout
   };
 }
 
+/** Alert rules of an app or cluster (plugins/alerting): the rule ids there, as the admin sees them. */
+async function ruleIds(base: string): Promise<number[]> {
+  return ((await admin('GET', `${base}/alerts`, undefined, 200)).body as Array<{ id: number; builtin: string | null }>).filter((r) => !r.builtin).map((r) => r.id);
+}
+function addsAlertRule(baseOf: (target: string) => string, metric: string): RouteCase['prepare'] {
+  return async (_p, target) => {
+    const base = baseOf(target!);
+    const before = await ruleIds(base);
+    return {
+      path: `${base}/alerts`, body: { metric, above: 1 }, ok: [201],
+      async verify(t, allowed) {
+        const added = (await ruleIds(base)).filter((id) => !before.includes(id));
+        t.is(added.length, allowed ? 1 : 0, 'a rule added only if allowed');
+        for (const id of added) await admin('DELETE', `${base}/alerts/${id}`, undefined, 204);
+      },
+    };
+  };
+}
+function removesAlertRule(baseOf: (target: string) => string, metric: string): RouteCase['prepare'] {
+  return async (_p, target) => {
+    const base = baseOf(target!);
+    const id = (await admin('POST', `${base}/alerts`, { metric, above: 1 }, 201)).body.id as number;
+    return {
+      path: `${base}/alerts/${id}`, ok: [204],
+      async verify(t, allowed) {
+        t.is((await ruleIds(base)).includes(id), !allowed, 'the rule is gone only if allowed');
+        if (!allowed) await admin('DELETE', `${base}/alerts/${id}`, undefined, 204);
+      },
+    };
+  };
+}
+async function notifierNames(): Promise<string[]> {
+  return ((await admin('GET', '/api/notifiers', undefined, 200)).body as Array<{ name: string }>).map((n) => n.name);
+}
+/** A webhook at a documentation address: the outbound policy lets it be stored; nothing is sent. */
+const MATRIX_WEBHOOK = 'https://203.0.113.10/hooks/T000/matrix';
+
+/** Log drains of an app or cluster (plugins/log-drains): their tokens, as the admin sees them. */
+async function drainTokens(base: string): Promise<string[]> {
+  return ((await admin('GET', `${base}/drains`, undefined, 200)).body as Array<{ token: string }>).map((d) => d.token);
+}
+/** A drain at a documentation address: the outbound policy lets it be stored; it never connects. */
+const MATRIX_DRAIN = 'syslog://203.0.113.20:514';
+function addsDrain(baseOf: (target: string) => string): RouteCase['prepare'] {
+  return async (_p, target) => {
+    const base = baseOf(target!);
+    const before = await drainTokens(base);
+    return {
+      path: `${base}/drains`, body: { url: MATRIX_DRAIN }, ok: [201],
+      async verify(t, allowed) {
+        const added = (await drainTokens(base)).filter((token) => !before.includes(token));
+        t.is(added.length, allowed ? 1 : 0, 'a drain added only if allowed');
+        for (const token of added) await admin('DELETE', `${base}/drains/${token}`, undefined, 200);
+      },
+    };
+  };
+}
+function removesDrain(baseOf: (target: string) => string): RouteCase['prepare'] {
+  return async (_p, target) => {
+    const base = baseOf(target!);
+    const token = (await admin('POST', `${base}/drains`, { url: MATRIX_DRAIN }, 201)).body.token as string;
+    return {
+      path: `${base}/drains/${token}`, ok: [200],
+      async verify(t, allowed) {
+        t.is((await drainTokens(base)).includes(token), !allowed, 'the drain is gone only if allowed');
+        if (!allowed) await admin('DELETE', `${base}/drains/${token}`, undefined, 200);
+      },
+    };
+  };
+}
+
 const CASES: Record<string, RouteCase> = {
+  'GET /api/apps/:app/drains': { resource: 'app', prepare: read((a) => `/api/apps/${a}/drains`) },
+  'POST /api/apps/:app/drains': { resource: 'app', prepare: addsDrain((a) => `/api/apps/${a}`) },
+  'DELETE /api/apps/:app/drains/:drain': { resource: 'app', prepare: removesDrain((a) => `/api/apps/${a}`) },
+  'GET /api/clusters/:cluster/drains': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/drains`) },
+  'POST /api/clusters/:cluster/drains': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: addsDrain((c) => `/api/clusters/${c}`) },
+  'DELETE /api/clusters/:cluster/drains/:drain': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: removesDrain((c) => `/api/clusters/${c}`) },
+  'GET /api/apps/:app/alerts': { resource: 'app', prepare: read((a) => `/api/apps/${a}/alerts`) },
+  'GET /api/apps/:app/alerts/history': { resource: 'app', prepare: read((a) => `/api/apps/${a}/alerts/history`) },
+  'POST /api/apps/:app/alerts': { resource: 'app', prepare: addsAlertRule((a) => `/api/apps/${a}`, 'p95_ms') },
+  'DELETE /api/apps/:app/alerts/:id': { resource: 'app', prepare: removesAlertRule((a) => `/api/apps/${a}`, 'p95_ms') },
+  'GET /api/clusters/:cluster/alerts': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/alerts`) },
+  'GET /api/clusters/:cluster/alerts/history': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/alerts/history`) },
+  'POST /api/clusters/:cluster/alerts': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: addsAlertRule((c) => `/api/clusters/${c}`, 'instance_cpu_percent') },
+  'DELETE /api/clusters/:cluster/alerts/:id': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: removesAlertRule((c) => `/api/clusters/${c}`, 'instance_cpu_percent') },
+  'GET /api/alerts/builtin': { resource: 'server', prepare: read(() => '/api/alerts/builtin') },
+  'PUT /api/alerts/builtin/:name': {
+    resource: 'server',
+    prepare: async () => {
+      await admin('PUT', '/api/alerts/builtin/error_rate', { enabled: true }, 200);
+      return {
+        path: '/api/alerts/builtin/error_rate', body: { enabled: false }, ok: [200],
+        async verify(t, allowed) {
+          const rule = ((await admin('GET', '/api/alerts/builtin', undefined, 200)).body as Array<{ builtin: string; enabled: boolean }>).find((r) => r.builtin === 'error_rate')!;
+          t.is(rule.enabled, !allowed, 'turned off only if allowed');
+          await admin('PUT', '/api/alerts/builtin/error_rate', { enabled: true }, 200);
+        },
+      };
+    },
+  },
+  'GET /api/notifiers': { resource: 'server', prepare: read(() => '/api/notifiers') },
+  'POST /api/notifiers': {
+    resource: 'server',
+    prepare: async () => {
+      const name = unique('hook-');
+      return {
+        path: '/api/notifiers', body: { name, kind: 'webhook', webhook: MATRIX_WEBHOOK }, ok: [201],
+        async verify(t, allowed, res) {
+          t.is((await notifierNames()).includes(name), allowed, `notifier ${name} exists only if allowed`);
+          t.false(res.text.includes('T000/matrix'), 'the webhook\'s secret path is never shown');
+          if (allowed) await admin('DELETE', `/api/notifiers/${name}`, undefined, 204);
+        },
+      };
+    },
+  },
+  'DELETE /api/notifiers/:name': {
+    resource: 'server',
+    prepare: async () => {
+      const name = unique('hook-');
+      await admin('POST', '/api/notifiers', { name, kind: 'webhook', webhook: MATRIX_WEBHOOK }, 201);
+      return {
+        path: `/api/notifiers/${name}`, ok: [204],
+        async verify(t, allowed) {
+          t.is((await notifierNames()).includes(name), !allowed, 'removed only if allowed');
+          if (!allowed) await admin('DELETE', `/api/notifiers/${name}`, undefined, 204);
+        },
+      };
+    },
+  },
+  // No notifier of that name: allowed means 404 (nothing is sent anywhere); denied is 403.
+  'POST /api/notifiers/:name/test': { resource: 'server', prepare: read(() => '/api/notifiers/no-such-notifier/test', [404]) },
   'GET /api/status': { resource: 'server', prepare: read(() => '/api/status') },
   'GET /api/whoami': {
     resource: 'server',
@@ -746,6 +900,36 @@ const CASES: Record<string, RouteCase> = {
     },
   },
   'GET /api/clusters/:cluster/events': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/events`) },
+  // Every principal may ask; the answer holds only what they may read (the default cluster's FAKE
+  // instances have run since the server started, so the admin's answer has a row).
+  'GET /api/usage': {
+    resource: 'server',
+    prepare: async (p) => ({
+      path: '/api/usage?by=cluster', ok: [200],
+      async verify(t, allowed, res) {
+        if (!allowed) return;
+        const all = ((await admin('GET', '/api/usage?by=cluster', undefined, 200)).body.rows as Array<{ cluster: string }>).map((c) => c.cluster);
+        t.true(all.includes('local'), 'the admin sees the default cluster\'s usage');
+        const seen = (res.body.rows as Array<{ cluster: string }>).map((c) => c.cluster);
+        t.deepEqual(seen, all.filter((name) => allows(p, 'read', { kind: 'cluster', name })), `${p.label}: visible usage`);
+      },
+    }),
+  },
+  'GET /api/usage/prices': { resource: 'server', prepare: read(() => '/api/usage/prices') },
+  'PUT /api/usage/prices': {
+    resource: 'server',
+    prepare: async () => {
+      const name = unique('matrix-type-');
+      const names = async () => ((await admin('GET', '/api/usage/prices', undefined, 200)).body.instanceTypes as Array<{ name: string }>).map((x) => x.name);
+      return {
+        path: '/api/usage/prices', body: { instanceTypes: { [name]: 0.5 } }, ok: [200],
+        async verify(t, allowed) {
+          t.is((await names()).includes(name), allowed, `a price for ${name} is stored only if allowed`);
+          if (allowed) await admin('PUT', '/api/usage/prices', { instanceTypes: { [name]: null } }, 200);
+        },
+      };
+    },
+  },
 };
 
 function resourceOf(route: RouteCase, name: string | undefined): Resource {
