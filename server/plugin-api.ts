@@ -88,7 +88,7 @@ export { builtinBuildpacksDir } from './build/workspace.ts';
 export { outboundPolicy } from './core/outbound-policy.ts';
 // For plugins that send to addresses users give (drains, webhooks): the same policy as core's
 // fetches (private ranges refused unless allowed, never this server itself), and the URL check.
-export { isBlockedAddress, OutboundError, vetOutboundUrl, type OutboundPolicy } from './net/outbound.ts';
+export { isBlockedAddress, OutboundError, pinnedLookup, vetOutboundUrl, vettedAddresses, type OutboundPolicy } from './net/outbound.ts';
 /**
  * Secrets a plugin stores (webhook URLs, passwords): sealed with the server's key (AES-256-GCM),
  * bound to `aad` (say which row and column, e.g. `drain:12:url`) so a sealed value cannot be moved.

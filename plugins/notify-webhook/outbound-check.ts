@@ -4,9 +4,8 @@
 // At send time the host is resolved here and every address is checked before it is connected to,
 // and the socket is pinned to those addresses (pinned-post.ts): a name that resolved to a public
 // address when the notifier was added and to 127.0.0.1 now (DNS rebinding) is refused.
-import dns from 'node:dns';
-import net from 'node:net';
-import { OutboundError, vetOutboundUrl, type OutboundPolicy } from '../../server/plugin-api.ts';
+import type dns from 'node:dns';
+import { OutboundError, vetOutboundUrl, vettedAddresses as vetted, type OutboundPolicy } from '../../server/plugin-api.ts';
 
 /** A refusal of the policy, in words for the user (no URL path in them). */
 export class RefusedAddress extends Error {
@@ -34,36 +33,11 @@ export async function checkWebhookHost(url: URL, policy: OutboundPolicy): Promis
 
 /** When sending: the addresses to connect to, each one checked; one refused address refuses the name. */
 export async function vettedAddresses(url: URL, policy: OutboundPolicy, signal: AbortSignal): Promise<dns.LookupAddress[]> {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const literal = net.isIP(host);
-  const addresses = literal ? [{ address: host, family: literal }] : await resolve(host, signal);
-  for (const { address } of addresses) {
-    const origin = `${url.protocol}//${address.includes(':') ? `[${address}]` : address}:${portOf(url)}`;
-    await vetOrigin(origin, policy).catch((error: Error) => {
-      if (literal || !(error instanceof RefusedAddress)) throw error;
-      const reason = error.message.startsWith(`${address} is `) ? `, which${error.message.slice(address.length)}` : `: ${error.message}`;
-      throw new RefusedAddress(`${host} resolves to ${address}${reason}`);
-    });
-  }
-  return addresses;
-}
-
-async function resolve(host: string, signal: AbortSignal): Promise<dns.LookupAddress[]> {
-  signal.throwIfAborted();
-  // dns.lookup cannot be cancelled: the race lets an abort win at once, the lookup ends by itself.
-  let onAbort = () => {};
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    const addresses = await Promise.race([dns.promises.lookup(host, { all: true, verbatim: true }), aborted]);
-    if (!addresses.length) throw new RefusedAddress(`the host name ${host} has no addresses`);
-    return addresses;
+    return await vetted(url.hostname, portOf(url), policy, signal);
   } catch (error) {
-    if (signal.aborted || error instanceof RefusedAddress) throw error;
-    throw new Error(`the host name ${host} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+    if (error instanceof OutboundError && /^the host name /.test(error.message)) throw new Error(error.message); // not a refusal: retried
+    if (error instanceof OutboundError) throw new RefusedAddress(error.message);
+    throw error;
   }
 }

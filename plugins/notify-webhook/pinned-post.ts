@@ -6,8 +6,7 @@
 import type dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
-import type { OutboundPolicy } from '../../server/plugin-api.ts';
+import { pinnedLookup, type OutboundPolicy } from '../../server/plugin-api.ts';
 import { vettedAddresses } from './outbound-check.ts';
 import { shownUrl } from './shown-url.ts';
 
@@ -41,10 +40,7 @@ export async function postJson(url: URL, body: string, options: PostOptions): Pr
 function post(url: URL, addresses: dns.LookupAddress[], body: string, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     signal.throwIfAborted();
-    const lookup: net.LookupFunction = (_name, options, callback) => {
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0].address, addresses[0].family);
-    };
+    const lookup = pinnedLookup(addresses);
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'scalarium' };
     // agent: false: a fresh socket, closed afterwards (a pooled one may be connected elsewhere).
     const client = url.protocol === 'https:' ? https : http;

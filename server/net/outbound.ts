@@ -253,6 +253,44 @@ async function resolve(host: string, what: string, signal: AbortSignal): Promise
   return addresses;
 }
 
+/**
+ * The addresses `host` may be connected to on `port` under the policy — all of them: one refused
+ * address refuses the name. For plugins that connect by themselves (drains, webhooks): they connect
+ * to these only (pinnedLookup), so a second DNS answer (rebinding) cannot send them elsewhere. The
+ * OutboundError's message is a reason naming the host and address, never a URL.
+ */
+export async function vettedAddresses(host: string, port: number, policy: OutboundPolicy, signal: AbortSignal = AbortSignal.timeout(15_000)): Promise<dns.LookupAddress[]> {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  const family = net.isIP(bare);
+  let addresses: dns.LookupAddress[] = [{ address: bare, family }];
+  if (!family) {
+    try {
+      addresses = await abortable(dns.promises.lookup(bare, { all: true, verbatim: true }), signal);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new OutboundError(`the host name ${bare.slice(0, 100)} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!addresses.length) throw new OutboundError(`the host name ${bare.slice(0, 100)} has no addresses`);
+  }
+  for (const { address } of addresses) {
+    const subject = family ? address : `${bare.slice(0, 100)} resolves to ${address}, which`;
+    const reason = isBlockedAddress(address, policy);
+    if (reason) throw new OutboundError(`${subject} is ${describe(reason)} (${ALLOW_HINT})`);
+    if (isSelfEndpoint(address, port, policy)) {
+      throw new OutboundError(`${address.includes(':') ? `[${address}]` : address}:${port} is this Scalarium server's or router's own endpoint`);
+    }
+  }
+  return addresses;
+}
+
+/** A lookup that answers with the vetted addresses only; the host name stays for Host, SNI and the certificate. */
+export function pinnedLookup(addresses: readonly dns.LookupAddress[]): net.LookupFunction {
+  return (_name, options, callback) => {
+    if (options.all) callback(null, [...addresses]);
+    else callback(null, addresses[0]!.address, addresses[0]!.family);
+  };
+}
+
 /** One GET, connected only to the vetted addresses. */
 function get(hop: Hop, headers: Record<string, string>, signal: AbortSignal): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {

@@ -5,8 +5,7 @@
 // Redirects are not followed. Credentials in the URL go as HTTP Basic authentication.
 import crypto from 'node:crypto';
 import https from 'node:https';
-import type net from 'node:net';
-import type { OutboundPolicy } from '../../../server/plugin-api.ts';
+import { pinnedLookup, type OutboundPolicy } from '../../../server/plugin-api.ts';
 import type { DrainTarget } from '../drain-url.ts';
 import type { DrainMessage } from '../message.ts';
 import { jsonLines, syslogFrames } from '../frames.ts';
@@ -55,10 +54,7 @@ export class HttpsTransport implements Transport {
       ...(this.authorization ? { authorization: this.authorization } : {}),
     };
     // A new connection goes to the addresses just vetted; the host name is kept for SNI and the certificate.
-    const lookup: net.LookupFunction = (_name, options, callback) => {
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0]!.address, addresses[0]!.family);
-    };
+    const lookup = pinnedLookup(addresses);
     await new Promise<void>((resolve, reject) => {
       const req = https.request(this.endpoint, { method: 'POST', agent: this.agent, headers, lookup }, (res) => {
         res.resume(); // the answer's body is never shown: it could be anything

@@ -4,7 +4,7 @@
 // connection is dropped so that the next attempt starts afresh.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { OutboundPolicy } from '../../../server/plugin-api.ts';
+import { pinnedLookup, type OutboundPolicy } from '../../../server/plugin-api.ts';
 import type { DrainTarget } from '../drain-url.ts';
 import type { DrainMessage } from '../message.ts';
 import { syslogFrames } from '../frames.ts';
@@ -44,10 +44,7 @@ export class SyslogTransport implements Transport {
     const { host, port } = this.target;
     const addresses = await vettedAddresses(host, port, this.options.policy());
     // The name stays the host (for SNI and the certificate check); only its lookup is pinned.
-    const lookup: net.LookupFunction = (_name, options, callback) => {
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0]!.address, addresses[0]!.family);
-    };
+    const lookup = pinnedLookup(addresses);
     const socket = this.target.kind === 'syslog+tls'
       ? tls.connect({ host, port, lookup, ca: this.options.ca, ...(net.isIP(host) ? {} : { servername: host }) })
       : net.connect({ host, port, lookup });
