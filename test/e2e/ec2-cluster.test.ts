@@ -24,7 +24,8 @@ test.before(async () => {
   moto = await startMoto();
   routerPort = await freePort();
   sandbox = await startCloudSandbox({ endpoint: moto.url, region: REGION, routerPort });
-  server = await startTestServer();
+  // Instances report every second: the metrics, usage and Prometheus checks need not wait 10 s.
+  server = await startTestServer({ env: { SCALARIUM_METRICS_INTERVAL: '1' } });
 });
 
 test.after.always(async () => {
@@ -91,6 +92,23 @@ test.serial('an app pushed to an ec2 cluster serves through its router', async (
   t.is((await server.api('PATCH', '/api/apps/shop/formation', { web: 2 })).status, 200);
   const ps = (await server.api('GET', '/api/apps/shop/ps')).body as Array<{ instance: string }>;
   t.is(new Set(ps.map((p) => p.instance)).size, 2, 'the two web processes run on different instances');
+
+  // Monitoring and accounting on ec2 instances: their real agents and router report, per instance
+  // and per app; the usage of the cluster is priced by its instance type.
+  for (let k = 0; k < 20; k++) await getViaRouter(routerPort, HOST);
+  const metrics = await until('the instances\' and the router\'s figures', async () => {
+    const [clusterAnswer, appAnswer] = await Promise.all([server.api('GET', '/api/clusters/prod/metrics'), server.api('GET', '/api/apps/shop/metrics')]);
+    const loads = (clusterAnswer.body.series as Array<{ name: string; labels: { instance?: string } }>).filter((x) => x.name === 'load1');
+    const requests = (appAnswer.body.series as Array<{ name: string }>).some((x) => x.name === 'requests_per_second');
+    return loads.length === 3 && requests && { loads };
+  }, 90_000);
+  t.deepEqual(metrics.loads.map((x) => x.labels.instance).sort(), info.instances.map((i) => i.id).sort());
+  const usage = await until('usage of the cluster', async () => {
+    const rows = ((await server.api('GET', '/api/usage?by=cluster')).body.rows as Array<{ cluster: string; instanceSeconds: number; instances: Array<{ role: string; instanceType: string }> }>);
+    const prod = rows.find((r) => r.cluster === 'prod');
+    return prod && prod.instanceSeconds > 0 && prod;
+  });
+  t.true(usage.instances.some((i) => i.role === 'app' && i.instanceType === 't3.small'), JSON.stringify(usage.instances));
 });
 
 test.serial('scale the app role 2 → 5 → 2: configure reaches every instance, no request fails', async (t) => {
