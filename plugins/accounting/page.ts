@@ -14,7 +14,8 @@ import type { IntervalStore } from './store.ts';
 
 export const USAGE_PATH = '/usage';
 
-const hours = (seconds: number): string => `${(seconds / 3600).toFixed(2)} h`;
+// Under a minute shows as seconds, under an hour as minutes: "0.00 h" would read as nothing ran.
+const hours = (seconds: number): string => (seconds < 60 ? `${Math.round(seconds)} s` : seconds < 3600 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(2)} h`);
 const money = (amount: number, currency: string): string => `${amount.toFixed(2)} ${currency}`;
 const otherMonth = (month: string, delta: number): string => {
   const { from } = monthRange(month);
