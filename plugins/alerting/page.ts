@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import {
-  appTabs, authorizeApp, authorizeCluster, clusterTabs, findCluster, flash, formPost, mayOnApp, mayOnCluster, requireApp, requireSession, ScalariumError,
+  appTabs, authorizeApp, authorizeCluster, clusterTabs, flash, formPost, mayOnApp, mayOnCluster, requireSession, ScalariumError,
   view, withNotice, type Form, type FormError, type Scalarium, type UiSession,
 } from '../../server/plugin-api.ts';
 import { formatValue } from './messages.ts';
@@ -13,6 +13,7 @@ import {
   addNotifier, addRule, alertsOf, historyOf, notifierKinds, notifierViews, removeNotifier, removeRule, ruleViews, setBuiltin, testNotifier, type RuleView, type Scope,
 } from './service.ts';
 import { listRules } from './store.ts';
+import { scopeOf } from './scope.ts';
 
 export const serverAlertsPath = '/alerts';
 export const appAlertsPath = (app: string): string => `/apps/${encodeURIComponent(app)}/alerts`;
@@ -59,14 +60,6 @@ async function renderServer(scalarium: Scalarium, ctx: Koa.Context, session: UiS
     builtins: (await ruleViews(scalarium, (await listRules(scalarium.db)).filter((r) => r.builtin), () => false)),
     notifiers: await notifierViews(scalarium, session.admin), kinds: notifierKinds(scalarium).map((k) => ({ kind: k.kind, help: k.help })), history, ...messages,
   }, session);
-}
-
-async function scopeOf(scalarium: Scalarium, ctx: Koa.Context, kind: 'app' | 'cluster'): Promise<Scope> {
-  const params = ctx.params as Record<string, string>;
-  if (kind === 'app') return { kind, name: (await requireApp(scalarium, params.app!)).name };
-  const cluster = await findCluster(scalarium.db, params.cluster!);
-  if (!cluster) throw new ScalariumError('cluster_not_found', { cluster: params.cluster! });
-  return { kind, name: cluster.name };
 }
 
 export function alertingPages(scalarium: Scalarium, router: Router): void {

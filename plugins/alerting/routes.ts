@@ -4,23 +4,11 @@
 // send, never a secret), admins add, test and remove them and turn the built-in alerts off and on.
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import {
-  appResource, clusterResource, declare, findCluster, readJson, requireApp, ScalariumError, serverResource, type Scalarium,
-} from '../../server/plugin-api.ts';
-import { addNotifier, addRule, alertsOf, historyOf, notifierViews, removeNotifier, removeRule, setBuiltin, testNotifier, type Scope } from './service.ts';
+import { appResource, clusterResource, declare, readJson, ScalariumError, serverResource, type Scalarium } from '../../server/plugin-api.ts';
+import { addNotifier, addRule, alertsOf, historyOf, notifierViews, removeNotifier, removeRule, setBuiltin, testNotifier } from './service.ts';
+import { scopeOf } from './scope.ts';
 import { ruleViews } from './service.ts';
 import { listRules } from './store.ts';
-
-async function appScope(scalarium: Scalarium, ctx: Koa.Context): Promise<Scope> {
-  return { kind: 'app', name: (await requireApp(scalarium, (ctx.params as Record<string, string>).app!)).name };
-}
-
-async function clusterScope(scalarium: Scalarium, ctx: Koa.Context): Promise<Scope> {
-  const name = (ctx.params as Record<string, string>).cluster!;
-  const cluster = await findCluster(scalarium.db, name);
-  if (!cluster) throw new ScalariumError('cluster_not_found', { cluster: name });
-  return { kind: 'cluster', name: cluster.name };
-}
 
 const limitOf = (ctx: Koa.Context) => {
   const n = Number(ctx.query.limit ?? 100);
@@ -28,14 +16,14 @@ const limitOf = (ctx: Koa.Context) => {
 };
 
 export function alertingRoutes(scalarium: Scalarium, router: Router, testTimeoutMs: number): void {
-  for (const [base, resource, scopeOf] of [
-    ['/api/apps/:app', appResource, appScope],
-    ['/api/clusters/:cluster', clusterResource, clusterScope],
+  for (const [base, resource, kind] of [
+    ['/api/apps/:app', appResource, 'app'],
+    ['/api/clusters/:cluster', clusterResource, 'cluster'],
   ] as const) {
     declare(scalarium, router, {
       method: 'get', path: `${base}/alerts`, action: 'read', resource,
       async handler(ctx) {
-        ctx.body = await alertsOf(scalarium, await scopeOf(scalarium, ctx));
+        ctx.body = await alertsOf(scalarium, await scopeOf(scalarium, ctx, kind));
       },
     });
     declare(scalarium, router, {
@@ -43,20 +31,20 @@ export function alertingRoutes(scalarium: Scalarium, router: Router, testTimeout
       async handler(ctx, principal) {
         const body = (await readJson(ctx)) as Record<string, unknown>;
         ctx.status = 201;
-        ctx.body = await addRule(scalarium, principal, await scopeOf(scalarium, ctx), body);
+        ctx.body = await addRule(scalarium, principal, await scopeOf(scalarium, ctx, kind), body);
       },
     });
     declare(scalarium, router, {
       method: 'delete', path: `${base}/alerts/:id`, action: 'manage', resource,
       async handler(ctx, principal) {
-        await removeRule(scalarium, principal, await scopeOf(scalarium, ctx), Number(ctx.params.id));
+        await removeRule(scalarium, principal, await scopeOf(scalarium, ctx, kind), Number(ctx.params.id));
         ctx.status = 204;
       },
     });
     declare(scalarium, router, {
       method: 'get', path: `${base}/alerts/history`, action: 'read', resource,
       async handler(ctx, principal) {
-        ctx.body = await historyOf(scalarium, await scopeOf(scalarium, ctx), limitOf(ctx), principal.user.admin && !principal.scope && !principal.role);
+        ctx.body = await historyOf(scalarium, await scopeOf(scalarium, ctx, kind), limitOf(ctx), principal.user.admin && !principal.scope && !principal.role);
       },
     });
   }
