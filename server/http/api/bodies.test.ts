@@ -135,6 +135,9 @@ test('POST /api/clusters: settings as the providers get them', (t) => {
     region: 'eu-central-1', endpoint: 'https://ec2.example:8773', image: 'ami-0abc', spot: false, elasticIpForRouters: true,
     bootTimeoutMs: 60_000, securityGroupIds: ['sg-1a'], credentials: { accessKeyId: 'AKIA', secretAccessKey: 'secret' },
   });
+  // A provider's own settings: scalars under plain keys are kept for its checkSettings; objects, odd keys and the server's own are not.
+  const own = parseBody(newClusterBody, { name: 'sim', provider: 'simulated', settings: { bootMs: 10, failureRate: 0.1, tag: 'a', nested: { x: 1 }, 'bad key': 1, clusterUid: 'u', retry: 1 } });
+  t.deepEqual(JSON.parse(JSON.stringify(own.settings)), { bootMs: 10, failureRate: 0.1, tag: 'a' });
   // No provider (or no string): the default cluster's, chosen by createClusterFor.
   t.like(parseBody(newClusterBody, { name: 'lab' }), { name: 'lab', provider: undefined });
   t.like(parseBody(newClusterBody, { name: 'lab', provider: 5, settings: null, roles: null }), { provider: undefined, settings: null, roles: null });

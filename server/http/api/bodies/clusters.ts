@@ -31,6 +31,30 @@ const milliseconds = (key: string) => {
 const GROUPS = 'securityGroupIds must be a list of sg-… ids';
 const CREDENTIALS = 'credentials need accessKeyId and secretAccessKey';
 
+/** Settings the server keeps for itself: never taken from a request. */
+const SERVER_OWNED = new Set(['retry', 'clusterUid']);
+const MAX_PROVIDER_SETTINGS = 32;
+
+/**
+ * Keys core does not know are a provider's own (the simulated provider's bootMs, failureRate…):
+ * kept when they are numbers, flags or short words, for the provider's checkSettings to judge;
+ * anything else, and the server's own settings, are left out.
+ */
+function providerOwn<T extends Record<string, unknown>>(parsed: T): T {
+  const out: Record<string, unknown> = {};
+  let extras = 0;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (SERVER_OWNED.has(key)) continue;
+    if (KNOWN.has(key)) {
+      out[key] = value;
+      continue;
+    }
+    const scalar = (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' || (typeof value === 'string' && value.length <= 255 && !/[\s\0]/.test(value));
+    if (scalar && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(key) && extras++ < MAX_PROVIDER_SETTINGS) out[key] = value;
+  }
+  return out as T;
+}
+
 /** The settings people may give (others, like retry timings, are the server's own and left out). */
 const settings = z.object({
   region: word('region'),
@@ -53,7 +77,9 @@ const settings = z.object({
     // Only a string is a session token; anything else is left out, as it always was.
     sessionToken: z.string().optional().catch(undefined),
   }, { error: CREDENTIALS }).nullish().transform((credentials) => credentials ?? undefined),
-}, { error: 'settings must be an object such as {"region": "eu-central-1", "image": "ami-…"}' });
+}, { error: 'settings must be an object such as {"region": "eu-central-1", "image": "ami-…"}' }).loose().transform(providerOwn);
+
+const KNOWN = new Set(Object.keys(settings.in.shape));
 
 export const newClusterBody = z.object({
   name: nameOf('cluster'),
