@@ -13,6 +13,7 @@ import { timingsPlugin } from './timings/index.ts';
 import { instanceAccessPlugin } from './instance-access/index.ts';
 import { lifecyclePlugin } from './lifecycle/index.ts';
 import { ec2ProviderPlugin } from './provider-ec2/index.ts';
+import { simulatedProviderPlugin } from './provider-simulated/index.ts';
 import { deployLockPlugin } from './deploy-lock/index.ts';
 import { monitoringPlugin } from './monitoring/index.ts';
 import { alertingPlugin } from './alerting/index.ts';
@@ -24,7 +25,7 @@ import { accountingPlugin } from './accounting/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
-    timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, buildpacksPlugin,
+    timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, simulatedProviderPlugin, buildpacksPlugin,
     procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin, alertingPlugin, prometheusPlugin,
     logDrainsPlugin,
     notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin,

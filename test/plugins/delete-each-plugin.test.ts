@@ -33,7 +33,13 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
     t.false(s.scalarium.providers.has('ec2'));
     const created = await s.api('POST', '/api/clusters', { name: 'prod', provider: 'ec2', settings: {} });
     t.is(created.status, 400, JSON.stringify(created.body));
-    t.regex(created.body.error.message, /no provider "ec2" is loaded \(local, null\)/);
+    t.regex(created.body.error.message, /no provider "ec2" is loaded \(local, simulated, null\)/);
+  },
+  async 'provider-simulated'(t, s) {
+    t.false(s.scalarium.providers.has('simulated'));
+    const created = await s.api('POST', '/api/clusters', { name: 'fleet', provider: 'simulated', settings: {} });
+    t.is(created.status, 400, JSON.stringify(created.body));
+    t.regex(created.body.error.message, /no provider "simulated" is loaded \(local, ec2, null\)/);
   },
   async buildpacks(t, s) {
     t.is(s.scalarium.hooks.detect.taps.length, 0, 'no builder claims any source');
