@@ -2,7 +2,7 @@
 // draining → stopped). What each event does is the plugins' (the agents' side: plugins/lifecycle).
 import type { Scalarium } from './scalarium.ts';
 import type { Instance } from '../db/instances.ts';
-import { findClusterById, findInstance, listInstances, updateInstance } from '../db/instances.ts';
+import { findClusterById, findInstance, listInstances, moveInstanceState, updateInstance } from '../db/instances.ts';
 import { configureCluster } from './configure.ts';
 import { listApps } from '../db/apps.ts';
 import { reconcileApp } from './reconciler.ts';
@@ -25,9 +25,16 @@ export async function waitUntilOnline(scalarium: Scalarium, id: string, timeoutM
 export async function setupInstance(scalarium: Scalarium, instance: Instance): Promise<void> {
   const cluster = await findClusterById(scalarium.db, instance.clusterId);
   if (!cluster) return;
+  const fresh = await findInstance(scalarium.db, instance.id);
+  // One its provider failed or retires is not set up (its agent may still have connected late).
+  if (!fresh || !['requested', 'booting', 'setup'].includes(fresh.state)) return;
   await updateInstance(scalarium.db, instance.id, { state: 'setup' });
   await scalarium.hooks.setup.promise({ cluster, instances: [instance], reason: `instance ${instance.id} connected` });
-  await updateInstance(scalarium.db, instance.id, { state: 'online' });
+  // Its provider may have failed it meanwhile (a boot timeout) or begun to retire it: that stands.
+  if (!(await moveInstanceState(scalarium.db, instance.id, 'setup', 'online'))) {
+    scalarium.say(`instance ${instance.id}: set up, but it is no longer being set up (${(await findInstance(scalarium.db, instance.id))?.state ?? 'gone'}): not brought online`);
+    return;
+  }
   await configureCluster(scalarium, cluster, `instance ${instance.id} came online`);
   for (const app of (await listApps(scalarium.db)).filter((a) => a.cluster_id === cluster.id)) {
     await reconcileApp(scalarium, app).catch((error: Error) => scalarium.say(`deploy of ${app.name} onto ${instance.id}: ${error.message}`));

@@ -91,6 +91,11 @@ export async function updateInstance(db: Db, id: string, change: Partial<Pick<In
   if (Object.keys(row).length) await db('instances').where({ id }).update(row);
 }
 
+/** Moves an instance from one state to another only if it is still in the first: false when something else moved it. */
+export async function moveInstanceState(db: Db, id: string, from: InstanceState, to: InstanceState): Promise<boolean> {
+  return (await db('instances').where({ id, state: from }).update({ state: to })) > 0;
+}
+
 function toInstance(r: Record<string, any>): Instance {
   return {
     id: r.id, clusterId: r.cluster_id, role: r.role, state: r.state, address: r.address, port: r.port, pid: r.pid, lastSeenAt: r.last_seen_at,
