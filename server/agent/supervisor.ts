@@ -14,10 +14,10 @@ import { ResourceGroup, type CgroupHost } from '../sandbox/cgroups.ts';
 import { formatBytes, type ResourceLimits } from '../sandbox/limits.ts';
 import type { LoopbackGuard } from '../net/loopback-guard.ts';
 import { startTimeOf, type ProcessRecord } from './process-records.ts';
+import { crashBackoffMs, nextStreak } from './crash-backoff.ts';
 
 /** Non-web processes count as ready once they stay up this long. */
 const SETTLE_MS = 1000;
-const MAX_BACKOFF_MS = 30_000;
 
 interface Supervised {
   spec: ProcessSpec;
@@ -29,6 +29,9 @@ interface Supervised {
   childStartTime?: number;
   state: ProcessState;
   restarts: number;
+  /** Crashes in a row (crash-backoff.ts), and when it last became ready (ms). */
+  crashStreak: number;
+  readySince?: number;
   startedAt?: string;
   reason?: string;
   stopping: boolean;
@@ -104,7 +107,7 @@ export class Supervisor {
     if (existing && existing.state === 'ready') return toReport(existing);
     if (existing) throw new Error(`process ${spec.id} is already starting`);
     const entry: Supervised = {
-      spec, dir: release.dir, tmp: release.tmp, port: await pickFreePort(this.ports, this.portsInUse()), state: 'starting', restarts: 0, stopping: false, recentOutput: [],
+      spec, dir: release.dir, tmp: release.tmp, port: await pickFreePort(this.ports, this.portsInUse()), state: 'starting', restarts: 0, crashStreak: 0, stopping: false, recentOutput: [],
     };
     this.processes.set(spec.id, entry);
     if (spec.user) await this.sandbox.loopback?.allow(entry.port, spec.user.uid);
@@ -206,6 +209,7 @@ export class Supervisor {
         return;
       }
       this.events.log(spec.app, source, `process exited with ${how}`);
+      entry.crashStreak = nextStreak(entry.crashStreak, Date.now() - (entry.readySince ?? Date.now()));
       entry.state = 'crashed';
       entry.reason = `exited with ${how}`;
       this.report(entry);
@@ -229,6 +233,7 @@ export class Supervisor {
       return false;
     }
     entry.state = 'ready';
+    entry.readySince = Date.now();
     this.report(entry);
     return true;
   }
@@ -249,13 +254,18 @@ export class Supervisor {
   }
 
   private scheduleRestart(entry: Supervised): void {
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(entry.restarts, 5));
+    const delay = crashBackoffMs(entry.crashStreak);
+    if (entry.crashStreak > 1) {
+      const source = entry.spec.env.DYNO ?? entry.spec.type;
+      this.events.log(entry.spec.app, source, `crashed ${entry.crashStreak} times in a row: restarting in ${Math.round(delay / 1000)} s`);
+    }
     entry.restartTimer = setTimeout(async () => {
       if (entry.stopping) return;
       entry.restarts++;
       const ok = await this.launch(entry);
       if (!ok && !entry.stopping) {
         await this.kill(entry, 1000);
+        entry.crashStreak++;
         entry.state = 'crashed';
         this.report(entry);
         this.scheduleRestart(entry);
