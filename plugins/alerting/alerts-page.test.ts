@@ -44,6 +44,8 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
   await s?.close();
+  // Screenshots are kept only where SCALARIUM_SCREENSHOTS asks for them.
+  if (!process.env.SCALARIUM_SCREENSHOTS) fs.rmSync(shots, { recursive: true, force: true });
 });
 
 async function loggedIn(): Promise<{ page: Page; dialogs: string[] }> {

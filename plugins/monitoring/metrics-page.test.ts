@@ -51,6 +51,8 @@ test.before(async () => {
 test.after.always(async () => {
   await browser?.close();
   await s?.close();
+  // Screenshots are kept only where SCALARIUM_SCREENSHOTS asks for them.
+  if (!process.env.SCALARIUM_SCREENSHOTS) fs.rmSync(shots, { recursive: true, force: true });
 });
 
 test('the app\'s Metrics tab draws each series with the points the API has, without JavaScript', async (t) => {
