@@ -133,7 +133,11 @@ test('slow, failing and returning drains stall nobody; the others get every line
   t.like(json.lines[0], { app: 'shop', source: 'web.1', host: s.scalarium.config.serverId, line: 'first line 0 \u001b[31mred\u001b[0m é€😀' });
 
   // What is known of the others: nothing delivered by the failing one, all accounted for.
-  const failed = await status(drains.failing);
+  // Between its retries it is "failing" (during one, "sending"): read it there.
+  const failed = await until('the failing drain between its tries', async () => {
+    const now = await status(drains.failing);
+    return now.state === 'failing' ? now : undefined;
+  });
   t.like(failed, { state: 'failing', delivered: 0, backlog: BUFFER_MESSAGES, dropped: messagesSent - BUFFER_MESSAGES });
   t.is(failed.lastError?.message, 'the drain answered HTTP 500');
   const stuck = await status(drains.neverReads);
@@ -164,9 +168,10 @@ test('TLS drains verify the receiver\'s certificate: one no authority vouches fo
   t.is((await s.api('POST', '/api/apps', { name: 'shop' })).status, 201);
   for (const url of [receiver.url, https.url]) t.is((await s.api('POST', '/api/apps/shop/drains', { url })).status, 201);
   s.scalarium.hooks.log.call({ app: 'shop', source: 'web.1', line: 'secret business', at: new Date().toISOString() });
+  // Between its retries a drain is "failing"; during one it is "sending" again: wait for the former.
   const drains = await until('both failed', async () => {
     const list = (await s.api('GET', '/api/apps/shop/drains')).body as Drain[];
-    return list.every((d) => d.lastError) ? list : undefined;
+    return list.every((d) => d.lastError && d.state === 'failing') ? list : undefined;
   });
   for (const drain of drains) {
     t.like(drain, { state: 'failing', delivered: 0, backlog: 1 });
