@@ -48,6 +48,7 @@ export { queryAudit, type AuditQuery } from './db/audit.ts';
 // API routes: declare() names the action a route needs; the authorize hook decides.
 export { declare, appResource, clusterResource, serverResource, type RouteDeclaration } from './http/api/route-table.ts';
 export { readJson, readForm } from './http/json-body.ts';
+export { bearerToken } from './http/bearer.ts';
 // Request bodies: a zod schema per body, parsed with parseBody into its typed value or the catalogue
 // error for what is wrong (invalid_body with the schema's words, or a field's own code); fields that
 // core's bodies share (names, flags, whole numbers), and core's parsers as zod fields (parsedBy).
@@ -102,6 +103,8 @@ export type {
   Backend, InstanceUsage, LifecycleEventName, MetricsMessage, ProcessReport, ProcessSpec, ProcessUsage, Request as AgentRequest, RouteTable, RouteUsage,
 } from './agent/protocol.ts';
 export { LATENCY_BUCKETS_MS, bucketIndex } from './router/latency-buckets.ts';
+// Log text held to one line: controls and invalid text escaped, split at MAX_LINE_BYTES (what agents do to app output).
+export { logTextLines, MAX_LINE_BYTES } from './agent/log-text.ts';
 export { AGENT_PATH } from './agent/protocol.ts';
 export type { HookResult } from './agent/app-hooks.ts';
 export { clusterDocument } from './core/cluster-json.ts';

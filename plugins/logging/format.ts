@@ -4,9 +4,9 @@
 //   2026-12-01T10:00:01.000000+00:00 scalarium[deploy]: Release v5 by alice is live: Deploy 1a2b3c4
 // Lines from agents and routers arrive escaped and bounded (core's log-text); lines from anywhere
 // else are held to the same promise here: one entry is one line of at most MAX_MESSAGE_BYTES.
-import type { LogLine } from '../../server/plugin-api.ts';
+import { logTextLines, MAX_LINE_BYTES, type LogLine } from '../../server/plugin-api.ts';
 
-export const MAX_MESSAGE_BYTES = 10_240;
+export const MAX_MESSAGE_BYTES = MAX_LINE_BYTES; // 10 KB, as Heroku splits, and as agents do
 export type LogSource = 'app' | 'router' | 'scalarium';
 
 export interface ParsedLine {
@@ -27,34 +27,6 @@ export function herokuTime(iso: string): string {
   return `${date.toISOString().slice(0, 23)}000+00:00`;
 }
 
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
-const escapeControl = (c: string) => {
-  const n = c.charCodeAt(0);
-  return n < 0x80 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-};
-
-/** Escaped (controls as \xNN, \uNNNN) and cut into pieces of at most `max` UTF-8 bytes, none of a character or an escape cut. */
-export function messagePieces(text: string, max = MAX_MESSAGE_BYTES): string[] {
-  const clean = text.replace(CONTROL, escapeControl);
-  if (Buffer.byteLength(clean) <= max) return [clean];
-  const pieces: string[] = [];
-  let piece = '';
-  let bytes = 0;
-  // Atoms: an escape, or one code point.
-  for (const atom of clean.match(/\\x[0-9a-f]{2}|\\u[0-9a-f]{4}|[\s\S]/gu) ?? []) {
-    const size = Buffer.byteLength(atom);
-    if (bytes + size > max) {
-      pieces.push(piece);
-      piece = '';
-      bytes = 0;
-    }
-    piece += atom;
-    bytes += size;
-  }
-  pieces.push(piece);
-  return pieces;
-}
-
 /** A name that can stand inside the brackets: process types, dynos, instance ids. */
 function bracketName(name: string | undefined, fallback: string): string {
   const cleaned = (name ?? '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
@@ -71,7 +43,7 @@ export function sourceOf(line: LogLine): { source: LogSource; process: string } 
 export function formatLine(line: LogLine): string {
   const { source, process } = sourceOf(line);
   const prefix = `${herokuTime(line.at)} ${source}[${process}]: `;
-  return messagePieces(line.line).map((message) => `${prefix}${message}\n`).join('');
+  return logTextLines(line.line, MAX_MESSAGE_BYTES).map((message) => `${prefix}${message}\n`).join('');
 }
 
 const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (app|router|scalarium)\[([^\]]*)\]: (.*)$/;

@@ -6,8 +6,8 @@
 // search and filters span the rotation and a restarted server shows what was there before.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogLine } from '../../server/plugin-api.ts';
-import { formatLine, herokuTime, messagePieces, parseLine, sourceOf, type ParsedLine } from './format.ts';
+import { logTextLines, type LogLine } from '../../server/plugin-api.ts';
+import { formatLine, herokuTime, MAX_MESSAGE_BYTES, parseLine, sourceOf, type ParsedLine } from './format.ts';
 import { matches, type LogFilter } from './filter.ts';
 
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
@@ -50,7 +50,7 @@ export class LogStore {
     const { source, process } = sourceOf(line);
     const at = Date.parse(herokuTime(line.at));
     const prefix = text.slice(0, text.indexOf(': ') + 2);
-    for (const message of messagePieces(line.line)) {
+    for (const message of logTextLines(line.line, MAX_MESSAGE_BYTES)) {
       const parsed: ParsedLine = { at, source, process, message, text: `${prefix}${message}` };
       for (const tail of tails) {
         if (!matches(tail.filter, parsed)) continue;

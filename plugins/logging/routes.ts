@@ -3,7 +3,7 @@
 // response stays open). Needs the app's `logs` action; another app's log answers 404 like a
 // missing app, the stream included (declare() decides before anything is read).
 import type Router from '@koa/router';
-import { appResource, declare, requireApp, type Scalarium } from '../../server/plugin-api.ts';
+import { appResource, bearerToken, declare, requireApp, type Scalarium } from '../../server/plugin-api.ts';
 import { filterOf } from './filter.ts';
 import type { LiveTails } from './live-tail.ts';
 import type { LogStore } from './log-store.ts';
@@ -29,9 +29,8 @@ export function logRoutes(scalarium: Scalarium, router: Router, store: LogStore,
         ctx.body = recent;
         return;
       }
-      // The same token is asked again while the stream runs (the API took it from this header).
-      const token = ctx.get('authorization').replace(/^Bearer /, '').trim();
-      ctx.body = tails.follow(ctx, { app: app.name, filter, format: (text) => text, first: recent, credentials: { token }, userId: principal.user.id });
+      // The token the API authenticated this request with is asked again while the stream runs.
+      ctx.body = tails.follow(ctx, { app: app.name, filter, format: (text) => text, first: recent, credentials: { token: bearerToken(ctx) }, userId: principal.user.id });
     },
   });
 }

@@ -2,7 +2,7 @@
 // token, or the scrape token the operator configured (SCALARIUM_METRICS_TOKEN) for Prometheus.
 import crypto from 'node:crypto';
 import type Koa from 'koa';
-import type { Scalarium } from '../../server/plugin-api.ts';
+import { bearerToken, type Scalarium } from '../../server/plugin-api.ts';
 
 const digest = (text: string) => crypto.createHash('sha256').update(text).digest();
 
@@ -15,8 +15,7 @@ export function scrapeToken(env: NodeJS.ProcessEnv = process.env): Buffer | unde
 
 /** 'ok', or the status to answer: 401 without a credential, 403 with one that may not scrape. */
 export async function mayScrape(scalarium: Scalarium, ctx: Koa.Context, configured: Buffer | undefined): Promise<'ok' | 401 | 403> {
-  const header = ctx.get('authorization');
-  const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const token = bearerToken(ctx);
   if (!token) return 401;
   if (configured && crypto.timingSafeEqual(digest(token), configured)) return 'ok';
   const principal = await scalarium.hooks.authenticate.promise({ token });

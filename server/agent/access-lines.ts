@@ -4,7 +4,8 @@
 // whose config var SCALARIUM_ROUTER_LOGS is "off" gets none (read at most every 2 s).
 import type { Scalarium } from '../core/scalarium.ts';
 import type { LogLine } from '../core/types.ts';
-import { findApp, getConfig, listApps } from '../db/apps.ts';
+import { findApp, getConfig } from '../db/apps.ts';
+import { appNamesOfCluster, appOfHost } from './router-hosts.ts';
 import { findInstance } from '../db/instances.ts';
 import type { AccessEntry } from './protocol.ts';
 import { logTextLines } from './log-text.ts';
@@ -37,14 +38,12 @@ export class AccessLines {
   async linesOf(instanceId: string, entries: unknown): Promise<LogLine[]> {
     if (!Array.isArray(entries) || !entries.length) return [];
     const apps = await this.appsOfRouter(instanceId);
-    const suffix = `.${this.scalarium.config.domain}`;
     const lines: LogLine[] = [];
     for (const e of entries.slice(0, MAX_ENTRIES) as unknown[]) {
       if (!Array.isArray(e)) continue;
       const entry = e as AccessEntry;
-      const host = typeof entry[1] === 'string' ? entry[1] : '';
-      const app = host.endsWith(suffix) ? host.slice(0, -suffix.length) : '';
-      if (!apps.has(app) || (await this.off(app))) continue;
+      const app = appOfHost(typeof entry[1] === 'string' ? entry[1] : '', this.scalarium.config.domain, apps);
+      if (!app || (await this.off(app))) continue;
       const at = Number.isFinite(entry[0]) && Math.abs(entry[0] - Date.now()) < 86_400_000 ? new Date(entry[0]) : new Date();
       lines.push({ app, source: 'router', process: instanceId, line: accessMessage(entry), at: at.toISOString() });
     }
@@ -54,8 +53,7 @@ export class AccessLines {
   private appsOfRouter(instanceId: string): Promise<Set<string>> {
     return this.cached(this.clusterApps, instanceId, async () => {
       const instance = await findInstance(this.scalarium.db, instanceId);
-      if (!instance) return new Set<string>();
-      return new Set((await listApps(this.scalarium.db)).filter((a) => a.cluster_id === instance.clusterId).map((a) => a.name));
+      return instance ? appNamesOfCluster(this.scalarium.db, instance.clusterId) : new Set<string>();
     }, new Set<string>());
   }
 

@@ -132,8 +132,13 @@ export class OutputLines {
   }
 }
 
+/** What logTextLines must rewrite: controls, the line separators, C1 and surrogates (a lone one becomes U+FFFD). */
+const NEEDS_REWRITE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff]/;
+
 /** The same rules for text that is already a string (from the wire): escaped and split into lines of at most `maxBytes`. */
 export function logTextLines(text: string, maxBytes = MAX_LINE_BYTES): string[] {
+  // Most lines are plain text that fits: they are returned as they are (this runs for every line).
+  if (!NEEDS_REWRITE.test(text) && Buffer.byteLength(text) <= maxBytes) return [text];
   const lines: string[] = [];
   const splitter = new OutputLines((line) => lines.push(line), maxBytes, true);
   // A lone surrogate (JSON can carry one) becomes U+FFFD here, never invalid UTF-8.

@@ -2,6 +2,7 @@
 // instance speaks only of its own — an agent of the processes the database places on it (named
 // as the database names them), a router of the apps of its own cluster. A token of one instance
 // must not let its holder write another app's graphs or bills.
+import { appNamesOfCluster, appOfHost } from './router-hosts.ts';
 import type { Scalarium } from '../core/scalarium.ts';
 import type { MetricsReport } from '../core/types.ts';
 import { listApps } from '../db/apps.ts';
@@ -58,12 +59,11 @@ async function ownProcesses(scalarium: Scalarium, instanceId: string, reported: 
 
 async function ownRoutes(scalarium: Scalarium, clusterId: number, reported: unknown): Promise<Array<{ app: string; usage: RouteUsage }>> {
   if (!reported || typeof reported !== 'object') return [];
-  const suffix = `.${scalarium.config.domain}`;
-  const apps = new Set((await listApps(scalarium.db)).filter((a) => a.cluster_id === clusterId).map((a) => a.name));
+  const apps = await appNamesOfCluster(scalarium.db, clusterId);
   const out: Array<{ app: string; usage: RouteUsage }> = [];
   for (const [host, value] of Object.entries(reported as Record<string, unknown>).slice(0, MAX_ROUTES)) {
-    const app = host.endsWith(suffix) ? host.slice(0, -suffix.length) : undefined;
-    const usage = app && apps.has(app) ? routeUsage(value) : undefined;
+    const app = appOfHost(host, scalarium.config.domain, apps);
+    const usage = app ? routeUsage(value) : undefined;
     if (app && usage) out.push({ app, usage });
   }
   return out;

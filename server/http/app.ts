@@ -25,6 +25,7 @@ import { deployRoutes } from './api/deploy.ts';
 import { buildCacheRoutes } from './api/build-cache.ts';
 import { uiRoutes } from './ui/routes.ts';
 import { assertAllDeclared } from './api/route-table.ts';
+import { bearerToken } from './bearer.ts';
 
 export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa {
   const app = new Koa({ proxy: false });
@@ -55,7 +56,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
   /** Slugs and the instance program are for instances only: their id and token. */
   const instanceOnly: Koa.Middleware = async (ctx, next) => {
     const instanceId = ctx.get('x-scalarium-instance');
-    const token = ctx.get('authorization').replace(/^Bearer /, '');
+    const token = bearerToken(ctx);
     if (!instanceId || !token || !(await instanceTokenMatches(scalarium.db, instanceId, token))) throw new ScalariumError('unauthenticated');
     await next();
   };
@@ -76,8 +77,7 @@ export function createHttpApp(scalarium: Scalarium, sessions: PushSessions): Koa
 
   const api = new Router();
   api.use('/api', async (ctx, next) => {
-    const header = ctx.get('authorization');
-    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const token = bearerToken(ctx);
     const principal = token ? await scalarium.hooks.authenticate.promise({ token }) : undefined;
     if (!principal) throw new ScalariumError('unauthenticated');
     ctx.state.principal = { ...principal, source: ctx.ip };
