@@ -12,7 +12,7 @@ export function formatValue(value: number | null, unit: MetricInfo['unit'] | und
 }
 
 /** "app shop (web)", "cluster prod, role app", "instance i-1 of cluster prod" */
-export function scopeText(rule: Rule, subject: string): string {
+function scopeText(rule: Rule, subject: string): string {
   const s = rule.scope;
   if (s.kind === 'server') return subject;
   if (s.kind === 'app') return `app ${s.name}${s.type ? ` (${s.type})` : ''}`;

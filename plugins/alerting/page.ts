@@ -41,23 +41,31 @@ async function renderScope(scalarium: Scalarium, ctx: Koa.Context, session: UiSe
 }
 
 async function renderServer(scalarium: Scalarium, ctx: Koa.Context, session: UiSession, messages: { notice?: string; error?: FormError; form?: Form } = {}) {
-  const all = await ruleViews(scalarium, (await listRules(scalarium.db)).filter((r) => r.enabled));
+  // One answer per app or cluster however many rules and events name it.
+  const asked = new Map<string, Promise<boolean>>();
+  const mayRead = (kind: string, name: string): Promise<boolean> => {
+    const key = `${kind}:${name}`;
+    let answer = asked.get(key);
+    if (!answer) {
+      answer = kind === 'app' ? mayOnApp(scalarium, session.principal, 'read', name)
+        : kind === 'cluster' ? mayOnCluster(scalarium, session.principal, 'read', name) : Promise.resolve(session.admin);
+      asked.set(key, answer);
+    }
+    return answer;
+  };
+  const rules = await listRules(scalarium.db);
   const visible: RuleView[] = [];
-  for (const r of all) {
-    if (r.state === 'ok') continue;
-    const may = r.scope.kind === 'app' ? await mayOnApp(scalarium, session.principal, 'read', r.scope.name)
-      : r.scope.kind === 'cluster' ? await mayOnCluster(scalarium, session.principal, 'read', r.scope.name) : session.admin;
-    if (may) visible.push(r);
+  for (const r of await ruleViews(scalarium, rules.filter((x) => x.enabled))) {
+    if (r.state !== 'ok' && (await mayRead(r.scope.kind, r.scope.name))) visible.push(r);
   }
   const history = [];
   for (const e of await historyOf(scalarium, undefined, 200, session.admin)) {
-    const may = e.scope.kind === 'app' ? await mayOnApp(scalarium, session.principal, 'read', e.scope.name) : await mayOnCluster(scalarium, session.principal, 'read', e.scope.name);
-    if (may) history.push(e);
+    if (await mayRead(e.scope.kind, e.scope.name)) history.push(e);
     if (history.length >= 50) break;
   }
   view(scalarium, ctx, 'alerting/alerts-server', {
     title: 'Alerts', admin: session.admin, active: visible.map((r) => shownRule(scalarium, r)),
-    builtins: (await ruleViews(scalarium, (await listRules(scalarium.db)).filter((r) => r.builtin), () => false)),
+    builtins: await ruleViews(scalarium, rules.filter((r) => r.builtin), () => false),
     notifiers: await notifierViews(scalarium, session.admin), kinds: notifierKinds(scalarium).map((k) => ({ kind: k.kind, help: k.help })), history, ...messages,
   }, session);
 }

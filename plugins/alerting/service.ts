@@ -3,7 +3,7 @@
 // notifiers (admin adds and removes; anyone may see their names and what they send to, never a
 // secret) and the built-in alerts (admin turns them off and on). Every change writes an audit row.
 import { audit, isValidName, type NotifierKind, type Principal, type Scalarium } from '../../server/plugin-api.ts';
-import { BUILTINS, builtinOf } from './builtins.ts';
+import { builtinOf } from './builtins.ts';
 import { formatDuration } from './duration.ts';
 import { badNotifier, notifierExists, notifierInUse, notifierNotFound, ruleNotFound, tooManyRules, unknownBuiltin } from './errors.ts';
 import { ruleText } from './messages.ts';
@@ -149,4 +149,3 @@ export async function setBuiltin(scalarium: Scalarium, principal: Principal, nam
   return (await ruleViews(scalarium, [(await findRule(scalarium.db, rule.id))!]))[0]!;
 }
 
-export const BUILTIN_NAMES = BUILTINS.map((b) => b.builtin);

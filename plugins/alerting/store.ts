@@ -201,4 +201,3 @@ export async function updateDelivery(db: Db, id: number, change: Partial<Pick<De
   await db('alert_deliveries').where({ id }).update(row);
 }
 
-export type { AlertState };

@@ -5,20 +5,16 @@
 // Redirects are not followed. Credentials in the URL go as HTTP Basic authentication.
 import crypto from 'node:crypto';
 import https from 'node:https';
-import { pinnedLookup, type OutboundPolicy } from '../../../server/plugin-api.ts';
+import { pinnedLookup } from '../../../server/plugin-api.ts';
 import type { DrainTarget } from '../drain-url.ts';
 import type { DrainMessage } from '../message.ts';
 import { jsonLines, syslogFrames } from '../frames.ts';
 import { vettedAddresses } from '../vet.ts';
-import type { Transport } from './transport.ts';
+import type { Transport, TransportOptions } from './transport.ts';
 
-export interface HttpsOptions {
-  hostname: string;
+export interface HttpsOptions extends TransportOptions {
   /** The drain's token (d.…): the Logplex-Drain-Token header. */
   token: string;
-  timeoutMs: number;
-  ca?: string[];
-  policy: () => OutboundPolicy;
 }
 
 export class HttpsTransport implements Transport {

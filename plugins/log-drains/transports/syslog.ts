@@ -4,19 +4,14 @@
 // connection is dropped so that the next attempt starts afresh.
 import net from 'node:net';
 import tls from 'node:tls';
-import { pinnedLookup, type OutboundPolicy } from '../../../server/plugin-api.ts';
+import { pinnedLookup } from '../../../server/plugin-api.ts';
 import type { DrainTarget } from '../drain-url.ts';
 import type { DrainMessage } from '../message.ts';
 import { syslogFrames } from '../frames.ts';
 import { vettedAddresses } from '../vet.ts';
-import type { Transport } from './transport.ts';
+import type { Transport, TransportOptions } from './transport.ts';
 
-export interface SyslogOptions {
-  hostname: string;
-  timeoutMs: number;
-  ca?: string[];
-  policy: () => OutboundPolicy;
-}
+export type SyslogOptions = TransportOptions;
 
 export class SyslogTransport implements Transport {
   readonly maxBatchMessages = 2000;

@@ -1,5 +1,14 @@
 // What a drain's sender needs from a protocol: send one batch, say whether it is connected, close.
+import type { OutboundPolicy } from '../../../server/plugin-api.ts';
 import type { DrainMessage } from '../message.ts';
+
+/** What every transport is made with: the HOSTNAME its messages carry, its timeout, extra CAs, the outbound policy. */
+export interface TransportOptions {
+  hostname: string;
+  timeoutMs: number;
+  ca?: string[];
+  policy: () => OutboundPolicy;
+}
 
 export interface Transport {
   /** How big a batch may be: messages, and bytes of MSG text. */
