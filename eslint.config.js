@@ -67,5 +67,5 @@ export default tseslint.config(
   { files: ['server/db/**', 'plugins/*/store.ts', 'plugins/*/db/**'], rules: { 'no-restricted-syntax': ['error', ...SHELL] } },
   { files: ['server/core/audit.ts', 'server/core/bootstrap.ts'], rules: { 'no-restricted-imports': ['error', { paths: [EXEC] }] } },
   // Tests may set up rows directly and start what they need.
-  { files: ['**/*.test.ts', 'test/**', 'cli/test-support.ts', 'bench/**', 'scripts/**'], rules: { 'no-restricted-syntax': 'off', 'no-restricted-imports': 'off' } },
+  { files: ['**/*.test.ts', '**/*.test-support.ts', 'test/**', 'cli/test-support.ts', 'bench/**', 'scripts/**'], rules: { 'no-restricted-syntax': 'off', 'no-restricted-imports': 'off' } },
 );

@@ -1,6 +1,7 @@
 // Test support for the CLI tests: sandboxes, the in-process CLI runner, real git repositories, and
 // `loggedIn`, a sandbox logged in to a real Scalarium server (test/helpers/harness.ts: the real API
 // in this process, on fake null-provider instances). Not a test file itself (ava runs *.test.ts only).
+import { until as waitUntil, type Truthy } from '../test/helpers/until.ts';
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -107,14 +108,8 @@ export async function gitRepo(t: ExecutionContext, box: Sandbox, name = 'repo'):
 }
 
 /** Resolves once `check` returns something truthy; fails after `timeoutMs` saying what it waited for. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+export function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<Truthy<T>> {
+  return waitUntil(what, check, { timeoutMs });
 }
 
 /** A real server for this test (closed at its end). */

@@ -4,7 +4,8 @@
 // flash notices, the build log, SSH key comments, filter fields) render as inert text: no dialog,
 // no injected element.
 import test, { type ExecutionContext } from 'ava';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser.ts';
 import { createTestScalarium, type LocalTestScalarium } from './helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from './helpers/app-repo.ts';
 import { openDatabase } from '../server/db/knex.ts';
@@ -13,16 +14,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let server: LocalTestScalarium;
 let browser: Browser;
 
 test.before(async () => {
   server = await createTestScalarium({ instances: 'local' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {

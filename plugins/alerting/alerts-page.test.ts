@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, logInWithToken } from '../../test/helpers/browser.ts';
 import { until } from '../../cli/test-support.ts';
 import { builtinPlugins } from '../builtin.ts';
 import { createTestScalarium, type TestScalarium } from '../../test/helpers/harness.ts';
 import type { Plugin } from '../../server/plugin-api.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HOSTILE = `<img src=x onerror="alert('xss')"><script>alert(1)</script>`;
 const INJECTED = 'img, script:not([src]), svg[onload], [onerror], [onload]';
 const shots = process.env.SCALARIUM_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-alerts-shots-'));
@@ -35,10 +35,7 @@ let browser: Browser;
 test.before(async () => {
   s = await createTestScalarium({ plugins: [...builtinPlugins(), failingDeploys] });
   for (const name of ['shop']) await s.api('POST', '/api/apps', { name });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {
@@ -55,9 +52,7 @@ async function loggedIn(): Promise<{ page: Page; dialogs: string[] }> {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  await page.goto(`${s.url}/login`);
-  await page.fill('input[name=token]', s.token);
-  await Promise.all([page.waitForURL(`${s.url}/`), page.click('form:has(input[name=token]) button')]);
+  await logInWithToken(page, s.url, s.token);
   return { page, dialogs };
 }
 

@@ -1,33 +1,16 @@
 // The figures monitoring gives alerting and autoscaling (metricValue): one value over a window,
 // from a real SQLite store, with known samples.
-import fs from 'node:fs';
 import test from 'ava';
-import { openDatabase, type Db } from '../../server/db/knex.ts';
-import { migrationSource } from '../../server/db/migrations/index.ts';
-import { serverDirs } from '../../test/helpers/dirs.ts';
-import { MONITORING_MIGRATIONS } from './migrations/index.ts';
 import { answer, catalogue } from './answers.ts';
 import { bucketIndex } from './store/buckets.ts';
-import { MetricStore } from './store/metric-store.ts';
+import type { MetricStore } from './store/metric-store.ts';
+import { withStore as withScratchStore } from './store/scratch.test-support.ts';
 import type { Sample } from './store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 6);
 const S = 1000;
-const MIGRATIONS = { migrationSource: migrationSource(MONITORING_MIGRATIONS), tableName: 'knex_migrations_monitoring' };
-
-async function withStore(run: (store: MetricStore) => Promise<void>): Promise<void> {
-  const dirs = serverDirs('scalarium-answers-');
-  let db: Db | undefined;
-  try {
-    fs.mkdirSync(dirs.dataDir, { mode: 0o700 });
-    db = await openDatabase(dirs.dataDir, '');
-    await db.migrate.latest(MIGRATIONS);
-    await run(new MetricStore(db, { clock: () => T0 + 10 * 60 * S }));
-  } finally {
-    await db?.destroy();
-    dirs.remove();
-  }
-}
+const NOW = T0 + 10 * 60 * S;
+const withStore = (run: (store: MetricStore) => Promise<void>) => withScratchStore(NOW, run);
 
 /** One 10 s interval of app traffic: `requests` requests, `errors` of them 5xx, all taking `ms`. */
 function traffic(app: string, requests: number, errors: number, ms: number): Sample[] {

@@ -6,13 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, logInWithToken } from '../../test/helpers/browser.ts';
 import { until } from '../../cli/test-support.ts';
 import { createTestScalarium, type TestScalarium } from '../../test/helpers/harness.ts';
 import { bucketIndex } from '../../server/plugin-api.ts';
 import type { MetricsAnswer } from './views.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = process.env.SCALARIUM_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'scalarium-metrics-shots-'));
 const INTERVALS = 12;
 
@@ -42,10 +42,7 @@ test.before(async () => {
     const answer = (await s.api('GET', '/api/apps/shop/metrics')).body as MetricsAnswer;
     return answer.series.find((x) => x.name === 'requests_per_second')?.points.length === INTERVALS;
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {
@@ -58,10 +55,8 @@ test.after.always(async () => {
 test('the app\'s Metrics tab draws each series with the points the API has, without JavaScript', async (t) => {
   const api = (await s.api('GET', '/api/apps/shop/metrics?since=1h')).body as MetricsAnswer;
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, javaScriptEnabled: false });
-  await page.goto(`${s.url}/login`);
   // The log-in form works without scripts too.
-  await page.fill('input[name=token]', s.token);
-  await Promise.all([page.waitForURL(`${s.url}/`), page.click('form:has(input[name=token]) button')]);
+  await logInWithToken(page, s.url, s.token);
   await page.goto(`${s.url}/apps/shop/metrics?range=1h`);
   const drawn = await page.$$eval('svg.graph path.series', (paths) => paths.map((p) => ({ label: p.getAttribute('data-label'), points: Number(p.getAttribute('data-points')) })));
   const byName = (name: string) => api.series.find((x) => x.name === name)!.points.filter(([, v]) => v !== null).length;

@@ -3,12 +3,13 @@
 // sends an access line per request; the API filters them; and the Logs page in a headless
 // Chromium shows them as text and tails new lines live (a screenshot is saved for a look).
 import test from 'ava';
-import { chromium, type Browser } from 'playwright-core';
+import { until as waitUntil } from '../helpers/until.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, logInWithToken } from '../helpers/browser.ts';
 import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter } from '../helpers/router-client.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/scalarium-logs-page.png';
 let server: LocalTestScalarium;
 let browser: Browser | undefined;
@@ -32,15 +33,8 @@ test.after.always(async () => {
 
 const logs = async (query: string) => (await server.api('GET', `/api/apps/talky/logs?lines=10000&${query}`)).body as string;
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** An end-to-end wait: the server is asked over HTTP, a few times a second. */
+const until = <T>(what: string, check: () => Promise<T>, timeoutMs = 30_000) => waitUntil(what, check, { timeoutMs, everyMs: 200 });
 
 test.serial('what a real app prints: a 1 MiB line split at 10 KB, invalid UTF-8 and ANSI escaped; the router logs each request', async (t) => {
   const app = await until('the app\'s start-up lines', async () => {
@@ -68,10 +62,7 @@ test.serial('what a real app prints: a 1 MiB line split at 10 KB, invalid UTF-8 
 });
 
 test.serial('the Logs page in a browser: lines as text, a search form, and a live tail', async (t) => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   const dialogs: string[] = [];
   page.on('dialog', (dialog) => {
@@ -84,9 +75,7 @@ test.serial('the Logs page in a browser: lines as text, a search form, and a liv
   page.on('response', (response) => {
     if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) errors.push(`${response.status()} ${response.url()}`);
   });
-  await page.goto(`${server.url}/login`);
-  await page.fill('input[name=token]', server.token);
-  await Promise.all([page.waitForURL(`${server.url}/`), page.click('form:has(input[name=token]) button')]);
+  await logInWithToken(page, server.url, server.token);
   await page.goto(`${server.url}/apps/talky`);
   await Promise.all([page.waitForURL(/\/apps\/talky\/logs$/), page.click('nav.tabs >> text=Logs')]);
 

@@ -2,6 +2,7 @@
 // takes 50 ms, the real agent measures the app process holding 64 MiB, both report every second
 // (SCALARIUM_METRICS_INTERVAL=1) over the agent protocol, and the API answers what was measured.
 import test from 'ava';
+import { until as waitUntil } from '../helpers/until.ts';
 import { createTestScalarium, type LocalTestScalarium } from '../helpers/harness.ts';
 import { authedGitUrl, createAppRepo } from '../helpers/app-repo.ts';
 import { getViaRouter } from '../helpers/router-client.ts';
@@ -14,15 +15,8 @@ test.before(async () => {
 });
 test.after.always(() => server?.close());
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** An end-to-end wait: the server is asked over HTTP, a few times a second. */
+const until = <T>(what: string, check: () => Promise<T>, timeoutMs = 30_000) => waitUntil(what, check, { timeoutMs, everyMs: 250 });
 
 const total = (answer: MetricsAnswer, name: string) =>
   answer.series.filter((s) => s.name === name).flatMap((s) => s.points.map(([, v]) => v ?? 0)).reduce((a, b) => a + b, 0);

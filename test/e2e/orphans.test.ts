@@ -4,6 +4,7 @@
 // scaled away, or stopped with stop-instances, must leave nothing behind either — no process, no
 // cgroup, no loopback firewall chain. Real server, real agents, real /proc.
 import test from 'ava';
+import { until as waitUntil } from '../helpers/until.ts';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,15 +34,8 @@ const ps = async (): Promise<Ps[]> => (await server.api('GET', `/api/apps/${APP}
 const instanceDir = (id: string) => path.join(server.dataDir, 'instances', id);
 const agentPid = (id: string) => Number(fs.readFileSync(path.join(instanceDir(id), 'pid'), 'utf8'));
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** An end-to-end wait: the server is asked over HTTP, a few times a second. */
+const until = <T>(what: string, check: () => Promise<T>, timeoutMs = 60_000) => waitUntil(what, check, { timeoutMs, everyMs: 200 });
 
 /**
  * Every live process (zombies aside) of this server's apps, by instance: found by working directory

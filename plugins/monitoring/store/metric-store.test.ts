@@ -1,12 +1,7 @@
 // record() and query() against a real SQLite database (core's, with the plugin's migration).
-import fs from 'node:fs';
 import test from 'ava';
-import { openDatabase, type Db } from '../../../server/db/knex.ts';
-import { migrationSource } from '../../../server/db/migrations/index.ts';
-import { serverDirs } from '../../../test/helpers/dirs.ts';
-import { MONITORING_MIGRATIONS } from '../migrations/index.ts';
 import { bucketIndex, mergeCounts, quantile } from './buckets.ts';
-import { MetricStore } from './metric-store.ts';
+import { MIGRATIONS, withStore } from './scratch.test-support.ts';
 import type { Labels, Sample } from './types.ts';
 
 const T0 = Date.UTC(2025, 0, 6); // a Monday, midnight: every bucket starts on it
@@ -14,22 +9,6 @@ const S = 1000;
 const MIN = 60 * S;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const MIGRATIONS = { migrationSource: migrationSource(MONITORING_MIGRATIONS), tableName: 'knex_migrations_monitoring' };
-
-async function withStore(now: number, run: (store: MetricStore, db: Db) => Promise<void>): Promise<void> {
-  const dirs = serverDirs('scalarium-metric-store-');
-  let db: Db | undefined;
-  try {
-    fs.mkdirSync(dirs.dataDir, { mode: 0o700 });
-    db = await openDatabase(dirs.dataDir, '');
-    await db.migrate.latest(MIGRATIONS);
-    await run(new MetricStore(db, { clock: () => now }), db);
-  } finally {
-    await db?.destroy();
-    dirs.remove();
-  }
-}
-
 const counter = (metric: string, labels: Labels, value: number): Sample => ({ metric, labels, kind: 'counter', value });
 const gauge = (metric: string, labels: Labels, value: number): Sample => ({ metric, labels, kind: 'gauge', value });
 function histogram(metric: string, labels: Labels, values: number[]): Sample {
