@@ -18,8 +18,7 @@ import { stopAllLocalInstances } from '../provider-local/index.ts';
 import { startMoto, type Moto } from '../../test/helpers/moto.ts';
 import { startCloudSandbox, type CloudSandbox } from '../../test/helpers/cloud-sandbox.ts';
 import { startFaultProxy, type FaultProxy } from '../../test/helpers/fault-proxy.ts';
-import { ec2ProviderPlugin, instanceTags, TAG, userDataScript, type Ec2Settings } from './index.ts';
-import type { Provider } from '../../server/core/provider.ts';
+import { ec2ProviderPlugin, instanceTags, TAG, userDataScript, type Ec2Provider, type Ec2Settings } from './index.ts';
 
 const IMAGE = 'ami-03cf127a';
 const REGION = 'eu-central-1';
@@ -45,7 +44,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 const db = () => running.scalarium.db;
-const provider = (): Provider => running.scalarium.provider('ec2');
+const provider = (): Ec2Provider => running.scalarium.provider('ec2') as Ec2Provider;
+
+/** One pass, then every boot and drain it started: answers the boots that failed. */
+async function converge(c: Cluster): Promise<string[]> {
+  await provider().ensureInstances(c);
+  return provider().settled(c);
+}
 
 function settings(extra: Partial<Ec2Settings> = {}): Ec2Settings {
   return {
@@ -153,14 +158,14 @@ test.after.always(async () => {
 
 test.serial('launches tagged instances whose user-data starts agents that connect; a second run changes nothing', async (t) => {
   const prod = await cluster('prod', [{ name: 'app', count: 2 }]);
-  await provider().ensureInstances(prod);
+  await converge(prod);
   const online = await assertOnline(t, prod, 'app', 2);
   for (const row of online) {
     const boot = sandbox.records.get(row.providerRef!);
     t.is(boot?.status, 'started', boot?.output);
   }
 
-  await provider().ensureInstances(prod);
+  await converge(prod);
   const after = await tagged(prod);
   t.is(after.length, 2, 'no instance launched or terminated');
   t.deepEqual(after.map((i) => i.InstanceId).sort(), online.map((r) => r.providerRef).sort());
@@ -177,11 +182,11 @@ test.serial('scaling to 3 and back to 1 launches and terminates only this cluste
   const bystanders = [untagged.Instances![0]!.InstanceId!, foreign.Instances![0]!.InstanceId!];
 
   await setRoleCounts(db(), cluster.id, { app: 3 });
-  await provider().ensureInstances(cluster);
+  await converge(cluster);
   const three = await assertOnline(t, cluster, 'app', 3);
 
   await setRoleCounts(db(), cluster.id, { app: 1 });
-  await provider().ensureInstances(cluster);
+  await converge(cluster);
   const [survivor] = await assertOnline(t, cluster, 'app', 1);
   const oldest = [...three].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))[0]!;
   t.is(survivor!.id, oldest.id, 'the newest rows went first');
@@ -211,7 +216,7 @@ test.serial('throttling: backs off and converges', async (t) => {
   proxy.throttle('RunInstances', 2);
   proxy.throttle('DescribeInstances', 3);
   const c = await cluster('throttled', [{ name: 'app', count: 2 }], { endpoint: proxy.url });
-  await provider().ensureInstances(c);
+  await converge(c);
   await assertOnline(t, c, 'app', 2);
   t.is((await tagged(c)).length, 2, 'no duplicate');
   t.is(proxy.count('RunInstances', 'throttled'), 2);
@@ -223,7 +228,7 @@ test.serial('a lost RunInstances response makes no duplicate', async (t) => {
   proxy.reset();
   proxy.loseResponse('RunInstances', 1);
   const c = await cluster('lossy', [{ name: 'app', count: 2 }], { endpoint: proxy.url });
-  await provider().ensureInstances(c);
+  await converge(c);
   await assertOnline(t, c, 'app', 2);
   t.is(proxy.count('RunInstances', 'lost-response'), 1, 'the fault happened');
   t.is((await tagged(c)).length, 2, 'exactly the desired number of tagged instances, in any state');
@@ -233,7 +238,7 @@ test.serial('NotFound right after a launch is "not yet known", not "gone"', asyn
   proxy.reset();
   proxy.notFoundAfterLaunch(1);
   const c = await cluster('eventual', [{ name: 'app', count: 1 }], { endpoint: proxy.url });
-  await provider().ensureInstances(c);
+  await converge(c);
   await assertOnline(t, c, 'app', 1);
   t.is(proxy.count('DescribeInstances', 'not-found'), 1, 'the fault happened');
   t.is((await tagged(c)).length, 1, 'no duplicate');
@@ -259,7 +264,7 @@ test.serial('kill -9 between RunInstances and the database write: the instance i
     await setRoleCounts(trx, c.id, { app: 1 });
   });
 
-  await provider().ensureInstances(c);
+  await converge(c);
   const [row] = await assertOnline(t, c, 'app', 1);
   t.is(row!.id, id, 'the row was kept');
   t.is(row!.providerRef, instanceId, 'and its instance adopted');
@@ -270,10 +275,9 @@ test.serial('an instance whose agent never connects is marked failed after the b
   sandbox.skip((i) => i.tags[TAG.cluster] === 'stuck');
   const c = await cluster('stuck', [{ name: 'app', count: 1 }], { bootTimeoutMs: 2_000 });
   const started = Date.now();
-  const error = await t.throwsAsync(provider().ensureInstances(c));
-  t.regex(error!.message, /did not come up/);
+  const failures = await converge(c);
   t.true(Date.now() - started < 15_000, 'no waiting forever');
-  const failedId = /(stuck-app-[0-9a-f]+): agent did not connect/.exec(error!.message)?.[1];
+  const failedId = /(stuck-app-[0-9a-f]+): agent did not connect/.exec(failures.join('\n'))?.[1];
   const row = (await rows(c)).find((r) => r.id === failedId);
   t.is(row?.state, 'failed');
   t.regex(row?.failure ?? '', /agent did not connect within 2 s/);
@@ -285,7 +289,7 @@ test.serial('an instance whose agent never connects is marked failed after the b
 test.serial('a tagged instance no row wants is reported, then terminated after the grace period', async (t) => {
   const uid = 'tidy-uid';
   const c = await cluster('tidy', [{ name: 'app', count: 1 }], { clusterUid: uid, orphanGraceMs: 2_500 });
-  await provider().ensureInstances(c);
+  await converge(c);
   const [row] = await assertOnline(t, c, 'app', 1);
 
   const ghost = await ec2.send(new RunInstancesCommand({
@@ -293,19 +297,19 @@ test.serial('a tagged instance no row wants is reported, then terminated after t
     TagSpecifications: [{ ResourceType: 'instance', Tags: instanceTags({ name: 'tidy', uid }, { id: 'tidy-app-ghost', role: 'app' }) }],
   }));
   const ghostId = ghost.Instances![0]!.InstanceId!;
-  await provider().ensureInstances(c);
+  await converge(c);
   t.true(lines.some((l) => l.includes(`orphan instance ${ghostId}`)), 'reported');
   t.is(await stateOf(ghostId), 'running', 'not terminated before its grace period');
 
   await sleep(2_600);
-  await provider().ensureInstances(c);
+  await converge(c);
   t.regex((await stateOf(ghostId)) ?? '', /shutting-down|terminated/, 'terminated after it');
   t.is(await stateOf(row!.providerRef!), 'running', 'the wanted instance lives on');
 });
 
 test.serial('routers get an Elastic IP, released when they are terminated', async (t) => {
   const c = await cluster('edge', [{ name: 'router', count: 1 }], { elasticIpForRouters: true });
-  await provider().ensureInstances(c);
+  await converge(c);
   const [row] = await assertOnline(t, c, 'router', 1);
   t.is(running.scalarium.hub.peer(row!.id)?.kind, 'router');
   const addresses = async () => (await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${TAG.instance}`, Values: [row!.id] }] }))).Addresses ?? [];
@@ -313,8 +317,59 @@ test.serial('routers get an Elastic IP, released when they are terminated', asyn
   t.is(address?.InstanceId, row!.providerRef!);
 
   await setRoleCounts(db(), c.id, { router: 0 });
-  await provider().ensureInstances(c);
+  await converge(c);
   t.deepEqual(await addresses(), [], 'released');
   t.is((await rows(c))[0]!.state, 'stopped');
   t.regex((await stateOf(row!.providerRef!)) ?? '', /shutting-down|terminated/);
+});
+
+test.serial('a scale while an instance boots launches the others at once; the slow boot holds up only its own row', async (t) => {
+  let first: string | undefined;
+  sandbox.skip((i) => i.tags[TAG.cluster] === 'patient' && (first ??= i.tags[TAG.instance]) === i.tags[TAG.instance]);
+  const c = await cluster('patient', [{ name: 'app', count: 1 }], { bootTimeoutMs: 120_000 });
+  await provider().ensureInstances(c);
+  const [slow] = await rows(c, ['booting']);
+  t.truthy(slow?.providerRef, 'launched, and the pass did not wait for its agent');
+
+  await setRoleCounts(db(), c.id, { app: 3 });
+  await provider().ensureInstances(c);
+  const launched = await rows(c, ['booting', 'setup', 'online']);
+  t.is(launched.length, 3);
+  t.true(launched.every((r) => r.providerRef), 'both new rows were launched in the same pass');
+  t.is((await rows(c)).find((r) => r.id === slow!.id)?.state, 'booting', 'the first boot is still waited for');
+  await until('the two new instances online', async () => (await rows(c, ['online'])).length === 2, 60_000);
+  t.is(first, slow!.id, 'the sandbox held back the first instance');
+  t.is((await rows(c)).find((r) => r.id === slow!.id)?.state, 'booting');
+
+  await setRoleCounts(db(), c.id, { app: 0 });
+  await converge(c);
+  t.deepEqual((await rows(c)).map((r) => r.state), ['stopped', 'stopped', 'stopped']);
+  t.is((await tagged(c, ALIVE)).length, 0, 'the booting instance was terminated with the others');
+});
+
+test.serial('launches that fail back off per role with the reason on the row; the runaway guard caps launches per hour', async (t) => {
+  proxy.reset();
+  proxy.refuse('RunInstances', 'InsufficientInstanceCapacity', 100);
+  const c = await cluster('broken', [{ name: 'app', count: 1 }], { endpoint: proxy.url, launchBackoffMs: 60_000 });
+  const error = await t.throwsAsync(provider().ensureInstances(c));
+  t.regex(error!.message, /1 launch\(es\) failed/);
+  const [row] = await rows(c);
+  t.is(row!.state, 'requested', 'nothing was launched: the row waits');
+  t.regex(row!.failure ?? '', /^launch failed: .*; role app: launching paused until \d\d:\d\d:\d\d UTC: it failed once/);
+  const attempts = proxy.count('RunInstances');
+  await provider().ensureInstances(c);
+  t.is(proxy.count('RunInstances'), attempts, 'no launch during the backoff');
+  t.regex((await rows(c))[0]!.failure ?? '', /role app: launching paused until .*InsufficientInstanceCapacity/);
+  await setRoleCounts(db(), c.id, { app: 0 });
+  await converge(c);
+  proxy.reset();
+
+  const capped = await cluster('capped', [{ name: 'app', count: 2 }], { maxLaunchesPerHour: 1 });
+  await converge(capped);
+  const states = (await rows(capped)).map((r) => r.state).sort();
+  t.deepEqual(states, ['online', 'requested']);
+  t.regex((await rows(capped, ['requested']))[0]!.failure ?? '', /runaway guard: 1 launches in the last hour/);
+  t.is((await tagged(capped, ALIVE)).length, 1);
+  await setRoleCounts(db(), capped.id, { app: 0 });
+  await converge(capped);
 });

@@ -7,11 +7,15 @@
 //   2. rows to match the role counts: new rows are 'requested'; surplus rows go, newest first
 //      (the shutdown event of server/core/lifecycle.ts, then termination);
 //   3. every requested row is adopted (an instance with its tags exists) or launched (ClientToken =
-//      row id, tags, user-data with a fresh instance token), then 'booting' until its agent
-//      connects and its setup event has run ('online'); an agent that does not connect within
-//      bootTimeoutMs of the launch fails the row and its instance is terminated;
+//      row id, tags, user-data with a fresh instance token), all at once, unless its role is
+//      backing off after failures or the cluster hit its launches-per-hour guard (launch-guard.ts);
 //   4. orphans — instances with our tags that no row wants — are reported, and terminated once
 //      they have been orphans for orphanGraceMs.
+// The pass does not wait for boots or drains: each launched row is then 'booting', watched on its
+// own (background.ts) until its agent connects and its setup event has run ('online'); an agent
+// that does not connect within bootTimeoutMs of the launch fails that row only, and its instance
+// is terminated. Surplus rows are drained and terminated on their own the same way. So a scale
+// while an instance boots launches at once, and a slow boot holds up nothing but itself.
 import crypto from 'node:crypto';
 import {
   shutdownInstance, waitUntilOnline, findClusterById, findInstance, insertInstance, listInstances, setInstanceToken,
@@ -21,6 +25,8 @@ import {
 import type { Ec2Cloud, CloudInstance } from './cloud.ts';
 import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
 import { KeyedSerial } from './serial.ts';
+import { BackgroundWork } from './background.ts';
+import { RoleBackoff, describe, launchesPerHour, recentLaunches } from './launch-guard.ts';
 import { loadSettings, type ResolvedEc2Settings } from './settings.ts';
 import { ALIVE_STATES, TAG, tagValue } from './tags.ts';
 import { serverBaseUrl, userDataScript } from './user-data.ts';
@@ -34,8 +40,13 @@ const SETUP_TIMEOUT_MS = 60_000;
 export interface Ec2Provider extends Provider {
   /** Reports orphans and terminates those past their grace period (also part of ensureInstances). */
   sweepOrphans(cluster: Cluster): Promise<void>;
-  /** The server is stopping: waits for agents end (their rows stay booting for the next life). */
-  close(): void;
+  /**
+   * Waits until no boot or drain of the cluster is under way (tests; the server never waits);
+   * answers the boots that failed meanwhile, as "row: reason".
+   */
+  settled(cluster: Cluster): Promise<string[]>;
+  /** The server is stopping: boot waits end (their rows stay booting for the next life). */
+  close(): Promise<void>;
 }
 
 interface Context {
@@ -75,6 +86,8 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   const { db, hub } = scalarium;
   const serial = new KeyedSerial<number>();
   const trackers = new Map<number, OrphanTracker>();
+  const backoffs = new Map<number, RoleBackoff>();
+  const work = new BackgroundWork();
   const warned = new Set<string>();
   const say = (line: string) => scalarium.say(`ec2: ${line}`);
   const stopping = new AbortController();
@@ -92,10 +105,10 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   });
 
   /** Resolves with the instance's peer once its agent (or router) has connected. */
-  function waitForAgent(id: string, timeoutMs: number): Promise<Peer> {
+  function waitForAgent(id: string, timeoutMs: number, signal: AbortSignal): Promise<Peer> {
     const existing = hub.peer(id);
     if (existing) return Promise.resolve(existing);
-    if (stopping.signal.aborted) return Promise.reject(new Stopping('the server is stopping'));
+    if (signal.aborted) return Promise.reject(new Stopping('the wait was called off'));
     return new Promise((resolve, reject) => {
       const wakers = waiting.get(id) ?? new Set<() => void>();
       waiting.set(id, wakers);
@@ -103,17 +116,17 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         clearTimeout(timer);
         wakers.delete(onConnected);
         if (!wakers.size) waiting.delete(id);
-        stopping.signal.removeEventListener('abort', onStop);
+        signal.removeEventListener('abort', onStop);
         settle();
       };
       const onConnected = () => {
         const peer = hub.peer(id);
         if (peer) done(() => resolve(peer));
       };
-      const onStop = () => done(() => reject(new Stopping('the server is stopping')));
+      const onStop = () => done(() => reject(new Stopping('the wait was called off')));
       const timer = setTimeout(() => done(() => reject(new BootFailure('timeout'))), timeoutMs);
       wakers.add(onConnected);
-      stopping.signal.addEventListener('abort', onStop);
+      signal.addEventListener('abort', onStop);
     });
   }
 
@@ -240,43 +253,44 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     return surplus;
   }
 
-  /** Step 3 for one row: adopt or launch, then wait for its agent. */
-  async function bootRow(ctx: Context, row: Instance): Promise<void> {
-    let providerRef = row.providerRef;
-    let launchedAt = row.launchedAt;
-    if (!providerRef) {
-      let found: CloudInstance;
-      const [existing] = await ctx.cloud.findRow(row.id);
-      checkStopping(ctx.cluster);
-      if (existing) {
-        found = existing;
-        say(`${row.id}: adopted ${existing.id} by its tags`);
-      } else {
-        if (!ctx.settings.image) throw new BootFailure(`cluster ${ctx.cluster.name} has no image to launch`);
-        // The token goes into the user-data: set once per launch, kept across its retries.
-        const token = newToken();
-        await setInstanceToken(db, row.id, token);
-        await updateInstance(db, row.id, { state: 'booting', failure: null });
-        const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx), appUids: scalarium.config.appUids, appPorts: scalarium.config.appPorts, limits: limitEnv() });
-        let launched: { instance: CloudInstance; adopted: boolean };
-        try {
-          launched = await ctx.cloud.launch(row, {
-            image: ctx.settings.image, instanceType: ctx.settings.instanceType, userData, subnet: ctx.settings.subnet,
-            keyPair: ctx.settings.keyPair, securityGroupIds: ctx.settings.securityGroupIds, spot: ctx.settings.spot,
-          }, { lookedFirst: true });
-        } catch (error) {
-          throw new BootFailure((error as Error).message);
-        }
-        found = launched.instance;
-        say(`${row.id}: ${launched.adopted ? 'adopted' : 'launched'} ${found.id}`);
+  /** Step 3 for one row: adopt or launch (the boot is waited for apart, in awaitBoot). */
+  async function launchRow(ctx: Context, row: Instance): Promise<void> {
+    let found: CloudInstance;
+    const [existing] = await ctx.cloud.findRow(row.id);
+    checkStopping(ctx.cluster);
+    if (existing) {
+      found = existing;
+      say(`${row.id}: adopted ${existing.id} by its tags`);
+    } else {
+      if (!ctx.settings.image) throw new BootFailure(`cluster ${ctx.cluster.name} has no image to launch`);
+      // The token goes into the user-data: set once per launch, kept across its retries.
+      const token = newToken();
+      await setInstanceToken(db, row.id, token);
+      await updateInstance(db, row.id, { state: 'booting', failure: null });
+      const userData = userDataScript({ instanceId: row.id, role: row.role, cluster: ctx.cluster.name, token, serverUrl: serverUrl(ctx), appUids: scalarium.config.appUids, appPorts: scalarium.config.appPorts, limits: limitEnv() });
+      let launched: { instance: CloudInstance; adopted: boolean };
+      try {
+        launched = await ctx.cloud.launch(row, {
+          image: ctx.settings.image, instanceType: ctx.settings.instanceType, userData, subnet: ctx.settings.subnet,
+          keyPair: ctx.settings.keyPair, securityGroupIds: ctx.settings.securityGroupIds, spot: ctx.settings.spot,
+        }, { lookedFirst: true });
+      } catch (error) {
+        // Nothing was launched: the row waits for its next turn (after the role's backoff).
+        await updateInstance(db, row.id, { state: 'requested' });
+        throw new BootFailure((error as Error).message);
       }
-      providerRef = found.id;
-      launchedAt = launchedAt ?? new Date().toISOString();
-      // (An adopted instance's agent may have connected meanwhile: its row is past booting then.)
-      const booting = row.state === 'requested' && !hub.peer(row.id);
-      await updateInstance(db, row.id, { providerRef, launchedAt, ...(booting ? { state: 'booting' as const } : {}) });
+      found = launched.instance;
+      say(`${row.id}: ${launched.adopted ? 'adopted' : 'launched'} ${found.id}`);
     }
-    const deadline = Date.parse(launchedAt ?? row.createdAt) + ctx.settings.bootTimeoutMs;
+    // (An adopted instance's agent may have connected meanwhile: its row is past booting then.)
+    const booting = row.state === 'requested' && !hub.peer(row.id);
+    await updateInstance(db, row.id, { providerRef: found.id, launchedAt: row.launchedAt ?? new Date().toISOString(), failure: null, ...(booting ? { state: 'booting' as const } : {}) });
+  }
+
+  /** After its launch: waits for the row's agent and its setup, within the boot timeout. */
+  async function awaitBoot(ctx: Context, row: Instance, signal: AbortSignal): Promise<void> {
+    const providerRef = row.providerRef!;
+    const deadline = Date.parse(row.launchedAt ?? row.createdAt) + ctx.settings.bootTimeoutMs;
     const connected = hub.peer(row.id);
     if (connected) return settleConnected(ctx, row, connected, deadline);
 
@@ -295,7 +309,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     }
     let peer: Peer;
     try {
-      peer = await waitForAgent(row.id, Math.max(0, deadline - Date.now()));
+      peer = await waitForAgent(row.id, Math.max(0, deadline - Date.now()), signal);
     } catch (error) {
       if (error instanceof Stopping) throw error;
       throw new BootFailure(`agent did not connect within ${seconds(ctx.settings.bootTimeoutMs)} of the launch of ${providerRef}`);
@@ -351,34 +365,106 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     }
   }
 
+  function backoffOf(cluster: Cluster): RoleBackoff {
+    let backoff = backoffs.get(cluster.id);
+    if (!backoff) backoffs.set(cluster.id, (backoff = new RoleBackoff()));
+    return backoff;
+  }
+
+  /** A row whose launch was held back says why (once, not once per pass). */
+  async function holdBack(row: Instance, reason: string): Promise<void> {
+    if (row.failure === reason) return;
+    await updateInstance(db, row.id, { failure: reason.slice(0, 1000) });
+    say(`${row.id}: not launched: ${reason}`);
+  }
+
+  /** The row's boot, watched apart from the pass: only this row fails when it does not come up. */
+  function watchBoot(cluster: Cluster, rowId: string): void {
+    work.start(cluster.id, rowId, (called) => withContext(cluster, async (ctx) => {
+      const row = await findInstance(db, rowId);
+      if (!row?.providerRef || !['requested', 'booting'].includes(row.state)) return;
+      // Called off (the row is retired meanwhile) or the server stops: either way not the row's fault.
+      const signal = AbortSignal.any([called, stopping.signal]);
+      try {
+        await awaitBoot(ctx, row, signal);
+        backoffOf(cluster).succeeded(row.role);
+      } catch (error) {
+        if (error instanceof Stopping || signal.aborted) return;
+        const reason = (error as Error).message;
+        // Anything but a BootFailure (the cloud unreachable, say) leaves the row for the next pass.
+        if (!(error instanceof BootFailure)) {
+          say(`${rowId}: waiting for its boot failed (${reason}); the next pass looks again`);
+          return;
+        }
+        work.recordFailure(cluster.id, `${rowId}: ${reason}`);
+        backoffOf(cluster).failed(row.role, `${rowId}: ${reason}`, ctx.settings.launchBackoffMs);
+        const fresh = (await findInstance(db, rowId)) ?? row;
+        await fail(fresh, reason);
+        if (fresh.providerRef && !ctx.settings.keepFailedInstances) {
+          await terminateRow(ctx, fresh, 'failed').catch((e: Error) => say(`${rowId}: terminating its instance failed: ${e.message}`));
+        }
+      }
+    }));
+  }
+
+  /**
+   * A surplus row drains and goes apart from the pass (draining moves its processes: that takes a
+   * while); a boot still being waited for is called off first.
+   */
+  function watchRetire(cluster: Cluster, row: Instance): void {
+    work.takeOver(cluster.id, row.id, () => withContext(cluster, (ctx) => retire(ctx, row)));
+  }
+
   async function ensure(ctx: Context): Promise<void> {
     await settleWithCloud(ctx);
     checkStopping(ctx.cluster);
     const surplus = await matchCounts(ctx);
-    await Promise.all(surplus.map((row) => retire(ctx, row)));
+    for (const row of surplus) {
+      // Not counted from now on, so that the next pass does not pick it (or a replacement) again.
+      await updateInstance(db, row.id, { state: 'draining' });
+      watchRetire(ctx.cluster, row);
+    }
     checkStopping(ctx.cluster);
 
-    const pending = (await listInstances(db, ctx.cluster.id)).filter((r) => r.state === 'requested' || r.state === 'booting');
-    const results = await Promise.allSettled(pending.map((row) => bootRow(ctx, row)));
+    const rows = await listInstances(db, ctx.cluster.id);
+    const desired = (await listRoles(db, ctx.cluster.id)).reduce((sum, r) => sum + r.count, 0);
+    const limit = launchesPerHour(ctx.settings.maxLaunchesPerHour, desired);
+    let budget = limit - recentLaunches(rows);
+    const backoff = backoffOf(ctx.cluster);
+    const toLaunch: Instance[] = [];
+    for (const row of rows.filter((r) => r.state === 'requested' || r.state === 'booting')) {
+      if (work.has(row.id)) continue;
+      if (row.providerRef) {
+        watchBoot(ctx.cluster, row.id);
+        continue;
+      }
+      const paused = backoff.blocked(row.role);
+      if (paused) await holdBack(row, `role ${row.role}: ${paused}`);
+      else if (budget <= 0) await holdBack(row, `runaway guard: ${limit} launches in the last hour, the most cluster ${ctx.cluster.name} may make (setting maxLaunchesPerHour); launching resumes as the hour passes`);
+      else {
+        budget--;
+        toLaunch.push(row);
+      }
+    }
+    const results = await Promise.allSettled(toLaunch.map((row) => launchRow(ctx, row)));
     checkStopping(ctx.cluster);
     const failures: string[] = [];
     for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled' || result.reason instanceof Stopping) continue;
-      const row = pending[i]!;
+      const row = toLaunch[i]!;
+      if (result.status === 'fulfilled') {
+        watchBoot(ctx.cluster, row.id);
+        continue;
+      }
+      if (result.reason instanceof Stopping) continue;
       const reason = (result.reason as Error).message;
       failures.push(`${row.id}: ${reason}`);
-      // Anything but a BootFailure (the cloud unreachable, say) leaves the row for the next pass.
-      if (!(result.reason instanceof BootFailure)) continue;
-      const fresh = (await listInstances(db, ctx.cluster.id)).find((r) => r.id === row.id) ?? row;
-      await fail(fresh, reason);
-      if (fresh.providerRef && !ctx.settings.keepFailedInstances) {
-        await terminateRow(ctx, fresh, 'failed').catch((error: Error) => say(`${row.id}: terminating its instance failed: ${error.message}`));
-      }
+      const streak = backoff.failed(row.role, reason, ctx.settings.launchBackoffMs);
+      await updateInstance(db, row.id, { failure: `launch failed: ${reason}; role ${row.role}: ${describe(streak)}`.slice(0, 1000) });
     }
     checkStopping(ctx.cluster);
     await sweep(ctx);
     if (failures.length) {
-      throw new Error(`cluster ${ctx.cluster.name}: ${failures.length} instance(s) did not come up: ${failures.join('; ')}`);
+      throw new Error(`cluster ${ctx.cluster.name}: ${failures.length} launch(es) failed: ${failures.join('; ')}`);
     }
   }
 
@@ -400,8 +486,10 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
       }
       await withContext(cluster, (ctx) => terminateRow(ctx, instance));
     },
-    close() {
+    settled: (cluster) => work.settled(cluster.id),
+    async close() {
       stopping.abort();
+      await work.drain(10_000);
     },
   };
 }

@@ -18,6 +18,10 @@ export interface Ec2Settings extends ClusterSettings {
    * apps on the instance must not reach the instance's role credentials.
    */
   keepMetadata?: boolean;
+  /** The first pause after a role's launch or boot failed; it doubles per failure in a row, to 15 min (default 30 s). */
+  launchBackoffMs?: number;
+  /** The runaway guard: launches per cluster per hour (default twice the roles' total, at least 50). */
+  maxLaunchesPerHour?: number;
   /** Backoff of the one retry layer (attempts, baseMs, capMs). */
   retry?: Partial<RetryPolicy>;
   /**
@@ -32,6 +36,7 @@ export interface ResolvedEc2Settings extends Ec2Settings {
   instanceType: string;
   bootTimeoutMs: number;
   orphanGraceMs: number;
+  launchBackoffMs: number;
   keepFailedInstances: boolean;
   retry: RetryPolicy;
   clusterUid: string;
@@ -41,6 +46,7 @@ export const DEFAULTS = {
   instanceType: 't3.micro',
   bootTimeoutMs: 5 * 60_000,
   orphanGraceMs: 60_000,
+  launchBackoffMs: 30_000,
 } as const;
 
 const UID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -51,6 +57,11 @@ function positive(value: unknown, fallback: number, name: string): number {
   return value;
 }
 
+function count(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`cluster setting ${name} must be a whole number of at least 1`);
+  return value;
+}
+
 export function resolveSettings(settings: Ec2Settings & { clusterUid: string }): ResolvedEc2Settings {
   if (!UID.test(settings.clusterUid)) throw new Error('cluster setting clusterUid must be 1-64 characters of A-Z a-z 0-9 _ . : -');
   return {
@@ -58,6 +69,8 @@ export function resolveSettings(settings: Ec2Settings & { clusterUid: string }):
     instanceType: settings.instanceType || DEFAULTS.instanceType,
     bootTimeoutMs: positive(settings.bootTimeoutMs, DEFAULTS.bootTimeoutMs, 'bootTimeoutMs'),
     orphanGraceMs: positive(settings.orphanGraceMs, DEFAULTS.orphanGraceMs, 'orphanGraceMs'),
+    launchBackoffMs: positive(settings.launchBackoffMs, DEFAULTS.launchBackoffMs, 'launchBackoffMs'),
+    ...(settings.maxLaunchesPerHour === undefined ? {} : { maxLaunchesPerHour: count(settings.maxLaunchesPerHour, 'maxLaunchesPerHour') }),
     keepFailedInstances: settings.keepFailedInstances === true,
     retry: retryPolicy(settings.retry),
   };

@@ -14,7 +14,8 @@ export async function waitUntilOnline(scalarium: Scalarium, id: string, timeoutM
   for (;;) {
     const instance = await findInstance(scalarium.db, id);
     if (instance?.state === 'online') return;
-    if (instance?.state === 'failed' || Date.now() > deadline) {
+    // Failed, or retired before it got there (draining, stopped): it will not be online.
+    if (!instance || ['failed', 'draining', 'stopped'].includes(instance.state) || Date.now() > deadline) {
       throw new Error(`instance ${id} is ${instance?.state ?? 'unknown'}${instance?.failure ? `: ${instance.failure}` : ''}, not online`);
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -2,13 +2,15 @@
 //   throttle(action, n)        the next n requests of an Action get EC2's RequestLimitExceeded (503);
 //   loseResponse(action, n)    the next n requests of an Action reach moto (which acts on them),
 //                              then the client's socket is destroyed instead of answered;
+//   refuse(action, code, n)    the next n requests of an Action get a 400 with that EC2 error code
+//                              (a launch the cloud turns down: InsufficientInstanceCapacity…);
 //   notFoundAfterLaunch(n)     the next n DescribeInstances that name a just-launched instance id
 //                              are answered InvalidInstanceID.NotFound (eventual consistency).
 // The Action is read from the form-encoded body (EC2's query protocol).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'throttled' | 'lost-response' | 'not-found' | 'held';
+export type Fault = 'throttled' | 'refused' | 'lost-response' | 'not-found' | 'held';
 
 export interface ProxiedRequest {
   action: string;
@@ -22,6 +24,7 @@ export interface FaultProxy {
   throttle(action: string, times: number): void;
   loseResponse(action?: string, times?: number): void;
   notFoundAfterLaunch(times?: number): void;
+  refuse(action: string, code: string, times: number): void;
   /** The next n requests of an Action reach moto, but their answers wait until release() (e.g. to kill the client meanwhile). */
   hold(action: string, times?: number): void;
   release(): void;
@@ -43,6 +46,7 @@ const HOP_BY_HOP = new Set(['host', 'connection', 'content-length', 'transfer-en
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const throttles = new Map<string, number>();
   const losses = new Map<string, number>();
+  const refusals = new Map<string, { code: string; times: number }>();
   let notFounds = 0;
   const holds = new Map<string, number>();
   let released: Array<() => void> = [];
@@ -68,6 +72,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       throttles.set(action, throttles.get(action)! - 1);
       entry.fault = 'throttled';
       send(503, ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
+      return;
+    }
+    const refusal = refusals.get(action);
+    if (refusal && refusal.times > 0) {
+      refusal.times--;
+      entry.fault = 'refused';
+      send(400, ec2Error(refusal.code, `fault proxy refuses ${action} (${refusal.code})`));
       return;
     }
     if (action === 'DescribeInstances' && notFounds > 0) {
@@ -139,6 +150,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     loseResponse(action = 'RunInstances', times = 1) {
       losses.set(action, (losses.get(action) ?? 0) + times);
     },
+    refuse(action, code, times) {
+      refusals.set(action, { code, times });
+    },
     notFoundAfterLaunch(times = 1) {
       notFounds += times;
     },
@@ -148,6 +162,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     reset() {
       throttles.clear();
       losses.clear();
+      refusals.clear();
       notFounds = 0;
       requests.length = 0;
     },
