@@ -64,6 +64,42 @@ function readinessFor(scalarium: Scalarium, config: Record<string, string>) {
   };
 }
 
+const LIVENESS_DEFAULTS = { intervalSeconds: 10, failures: 3 };
+/** At least a second between probes (a probe may take 2 s: they never overlap), at most an hour. */
+const LIVENESS_INTERVAL_RANGE = [1, 3600] as const;
+const LIVENESS_FAILURES_RANGE = [1, 100] as const;
+
+/**
+ * The liveness check of the app's web processes, from its config vars: SCALARIUM_LIVENESS_PATH
+ * (the readiness path by default; `off` turns the check off), SCALARIUM_LIVENESS_INTERVAL
+ * (seconds) and SCALARIUM_LIVENESS_FAILURES (in a row). Like the readiness vars, a bad value falls
+ * back to the default — said through `warn`, because a deploy is no time to fail on it.
+ */
+export function livenessFor(
+  config: Record<string, string>, readiness: { path: string; expect?: string }, warn: (line: string) => void,
+): ProcessSpec['liveness'] {
+  const wanted = config.SCALARIUM_LIVENESS_PATH?.trim();
+  if (wanted === 'off') return undefined;
+  let path = readiness.path;
+  if (wanted && wanted.startsWith('/')) path = wanted;
+  else if (wanted) warn(`SCALARIUM_LIVENESS_PATH must be a path starting with / or "off", not "${wanted}": probing ${path}`);
+  const number = (name: string, [min, max]: readonly [number, number], fallback: number, integer: boolean): number => {
+    const raw = config[name]?.trim();
+    if (!raw) return fallback;
+    const n = Number(raw);
+    if (Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n))) return n;
+    warn(`${name} must be ${integer ? 'a whole number' : 'a number of seconds'} from ${min} to ${max}, not "${raw}": using ${fallback}`);
+    return fallback;
+  };
+  return {
+    path,
+    intervalMs: Math.round(number('SCALARIUM_LIVENESS_INTERVAL', LIVENESS_INTERVAL_RANGE, LIVENESS_DEFAULTS.intervalSeconds, false) * 1000),
+    failures: number('SCALARIUM_LIVENESS_FAILURES', LIVENESS_FAILURES_RANGE, LIVENESS_DEFAULTS.failures, true),
+    // The readiness text belongs to the readiness path's answer: another path's need not contain it.
+    ...(readiness.expect && path === readiness.path ? { expect: readiness.expect } : {}),
+  };
+}
+
 async function appInstances(scalarium: Scalarium, clusterId: number): Promise<Instance[]> {
   const instances = (await listInstances(scalarium.db, clusterId)).filter((i) => i.role === 'app' && i.state === 'online' && scalarium.hub.peer(i.id));
   if (!instances.length) throw new ScalariumError('no_capacity', { reason: 'no app instance of this cluster is online' });
@@ -103,6 +139,9 @@ export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise
   const plan = planRollout(existing, ctx, (p) => online.has(p.instanceId));
   const instances = plan.start.length ? await appInstances(scalarium, app.cluster_id) : [];
   const readiness = readinessFor(scalarium, release.config);
+  const liveness = plan.start.some((s) => s.type === 'web')
+    ? livenessFor(release.config, readiness, (line) => output.line(` !     ${line}`))
+    : undefined;
 
   // Each new process goes to the least loaded online instance (processes of this app that stay count).
   const load = new Map(instances.map((i) => [i.id, plan.keep.filter((p) => p.instanceId === i.id).length]));
@@ -122,7 +161,7 @@ export async function rollout(scalarium: Scalarium, ctx: DeployContext): Promise
       env: { ...release.config, DYNO: `${type}.${index}`, SCALARIUM_APP: app.name, SCALARIUM_RELEASE: `v${release.version}`, SCALARIUM_PROCESS_TYPE: type },
       slug: { sha256: release.slug, url: `${scalarium.baseUrl}/internal/slugs/${release.slug}` },
       user: appUser(scalarium.config.appUids, app.uid_index),
-      ...(type === 'web' ? { readiness } : {}),
+      ...(type === 'web' ? { readiness, ...(liveness ? { liveness } : {}) } : {}),
     };
     const report = await scalarium.hub.request<ProcessReport>(instance.id, { op: 'start', spec }, readiness.timeoutMs + START_ALLOWANCE_MS);
     row.state = 'ready';

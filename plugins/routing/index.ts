@@ -1,9 +1,10 @@
-// Keeps every router's table equal to the routed web processes of its cluster, on each configure
-// event and whenever a router (re)connects. A deploy only continues once the routers have
+// Keeps every router's table equal to the routed, ready web processes of its cluster, on each
+// configure event, whenever a router (re)connects and whenever a routed web process's state changes
+// (a crash, a failed liveness check, ready again). A deploy only continues once the routers have
 // acknowledged the switch.
 import {
-  routedWebBackends, listApps, countLiveInstances, listInstances, type Plugin, type Scalarium, type Backend,
-  type RouteTable, type Cluster,
+  routedWebBackends, listApps, listProcesses, findApp, findClusterById, countLiveInstances, listInstances,
+  type Plugin, type Scalarium, type Backend, type RouteTable, type Cluster, type ProcessChanged,
 } from '../../server/plugin-api.ts';
 
 const NAME = 'routing';
@@ -41,15 +42,64 @@ async function publish(scalarium: Scalarium, cluster: Cluster, only?: string): P
   await Promise.all(routers.map((id) => scalarium.hub.request(id, { op: 'table', table }, ACK_TIMEOUT_MS)));
 }
 
+/**
+ * One publication at a time per cluster: a table is read from the database when it is built, and
+ * two built at once could reach a router newest-content-last with the older version. A request
+ * that finds one waiting (not yet built) shares it: it will read the newest state anyway.
+ */
+class Publisher {
+  private readonly tails = new Map<number, Promise<void>>();
+  private readonly waiting = new Map<number, Promise<void>>();
+
+  constructor(private readonly scalarium: Scalarium) {}
+
+  /** To every router of the cluster, or to `only`. */
+  publish(cluster: Cluster, only?: string): Promise<void> {
+    const shared = only ? undefined : this.waiting.get(cluster.id);
+    if (shared) return shared;
+    const run: Promise<void> = (this.tails.get(cluster.id) ?? Promise.resolve()).then(() => {
+      if (this.waiting.get(cluster.id) === run) this.waiting.delete(cluster.id);
+      return publish(this.scalarium, cluster, only);
+    });
+    if (!only) this.waiting.set(cluster.id, run);
+    const tail = run.catch(() => {});
+    this.tails.set(cluster.id, tail);
+    void tail.then(() => {
+      if (this.tails.get(cluster.id) === tail) this.tails.delete(cluster.id);
+    });
+    return run;
+  }
+
+  async settled(): Promise<void> {
+    while (this.tails.size) await Promise.all([...this.tails.values()]);
+  }
+}
+
+/** A routed web process that changed state may have joined or left its cluster's table. */
+async function processChanged(scalarium: Scalarium, publisher: Publisher, change: ProcessChanged): Promise<void> {
+  if (change.type !== 'web' || change.state === 'stopped') return; // whoever stops a process unroutes it first
+  const row = (await listProcesses(scalarium.db, { instanceId: change.instanceId })).find((p) => p.id === change.processId);
+  if (!row?.routed) return; // not taking traffic yet: the rollout switches it in
+  const app = await findApp(scalarium.db, change.app);
+  const cluster = app && (await findClusterById(scalarium.db, app.cluster_id));
+  if (cluster) await publisher.publish(cluster);
+}
+
 export const routingPlugin: Plugin = {
   name: NAME,
   apply(scalarium) {
-    scalarium.hooks.configure.tapPromise(NAME, ({ cluster }) => publish(scalarium, cluster));
+    const publisher = new Publisher(scalarium);
+    scalarium.hooks.configure.tapPromise(NAME, ({ cluster }) => publisher.publish(cluster));
     // A router that (re)connects gets the table at once.
     scalarium.hooks.instanceConnected.tapPromise(NAME, async ({ instance, cluster, kind }) => {
       if (kind !== 'router') return;
-      await publish(scalarium, cluster, instance.id).catch((error: Error) => scalarium.say(`routing for ${instance.id}: ${error.message}`));
+      await publisher.publish(cluster, instance.id).catch((error: Error) => scalarium.say(`routing for ${instance.id}: ${error.message}`));
     });
+    scalarium.hooks.processChanged.tap(NAME, (change) => {
+      void processChanged(scalarium, publisher, change)
+        .catch((error: Error) => scalarium.say(`routing after ${change.type} ${change.processId} became ${change.state}: ${error.message}`));
+    });
+    scalarium.onClose(() => publisher.settled());
   },
 };
 

@@ -14,6 +14,18 @@ export interface ReadinessCheck {
   expect?: string;
 }
 
+/**
+ * How a ready web process keeps proving it can take traffic: the same kind of GET, every
+ * `intervalMs`; `failures` in a row take it out of the router and restart it (server/agent/liveness.ts).
+ */
+export interface LivenessCheck {
+  path: string;
+  intervalMs: number;
+  failures: number;
+  /** When set, the response body must contain this text. */
+  expect?: string;
+}
+
 /** Everything an agent needs to run one process of a release. */
 export interface ProcessSpec {
   id: string;
@@ -27,6 +39,8 @@ export interface ProcessSpec {
   user?: { uid: number; gid: number };
   /** Only web processes get a readiness check; others are ready once they stay up briefly. */
   readiness?: ReadinessCheck;
+  /** Web processes only, probed once ready; absent when the app turned it off (or from an older server). */
+  liveness?: LivenessCheck;
 }
 
 export type ProcessState = 'starting' | 'ready' | 'crashed' | 'failed' | 'stopped';

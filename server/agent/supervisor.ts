@@ -1,9 +1,11 @@
 // Runs and watches the app processes of one instance: start with PORT set, wait for readiness,
-// restart crashes with backoff, stop with SIGTERM then SIGKILL. Each process gets its own process
-// group so that signals reach the whole tree the Procfile command starts.
+// probe web processes for liveness, restart crashes (and processes that stopped answering) with
+// backoff, stop with SIGTERM then SIGKILL. Each process gets its own process group so that signals
+// reach the whole tree the Procfile command starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ProcessReport, ProcessSpec, ProcessState } from './protocol.ts';
 import { waitReady } from './readiness.ts';
+import { watchLiveness, type LivenessWatch } from './liveness.ts';
 import { OutputLines } from './log-text.ts';
 import { foreignListener } from './port-owner.ts';
 import { parsePortRange, pickFreePort, type PortRange } from '../net/port-range.ts';
@@ -18,6 +20,8 @@ import { crashBackoffMs, nextStreak } from './crash-backoff.ts';
 
 /** Non-web processes count as ready once they stay up this long. */
 const SETTLE_MS = 1000;
+/** Between SIGTERM and SIGKILL for a process that failed its liveness check: it is out of the router already. */
+const UNHEALTHY_GRACE_MS = 5000;
 
 interface Supervised {
   spec: ProcessSpec;
@@ -36,6 +40,10 @@ interface Supervised {
   reason?: string;
   stopping: boolean;
   restartTimer?: NodeJS.Timeout;
+  /** Probing the running child (web processes, once ready). */
+  liveness?: LivenessWatch;
+  /** Why the running child is being killed, when the supervisor kills it to restart it. */
+  killedFor?: string;
   recentOutput: string[];
   group?: ResourceGroup;
 }
@@ -188,6 +196,8 @@ export class Supervisor {
       if (entry.child === child) {
         entry.child = undefined;
         entry.childStartTime = undefined;
+        entry.liveness?.stop();
+        entry.liveness = undefined;
       }
       const how = `${signal ? `signal ${signal}` : `code ${code}`}${this.outOfMemory(entry)}`;
       if (entry.stopping || entry.state !== 'starting') exited = true;
@@ -211,7 +221,8 @@ export class Supervisor {
       this.events.log(spec.app, source, `process exited with ${how}`);
       entry.crashStreak = nextStreak(entry.crashStreak, Date.now() - (entry.readySince ?? Date.now()));
       entry.state = 'crashed';
-      entry.reason = `exited with ${how}`;
+      entry.reason = entry.killedFor ? `${entry.killedFor}, then exited with ${how}` : `exited with ${how}`;
+      entry.killedFor = undefined;
       this.report(entry);
       this.scheduleRestart(entry);
     });
@@ -235,7 +246,30 @@ export class Supervisor {
     entry.state = 'ready';
     entry.readySince = Date.now();
     this.report(entry);
+    this.watchLiveness(entry);
     return true;
+  }
+
+  /**
+   * A ready web process that stops answering is treated as crashed: reported so (only ready
+   * processes are routed, so the server takes it out of the router), then killed, and its exit
+   * takes the crash path above — crash count, backoff, restart on the same port.
+   */
+  private watchLiveness(entry: Supervised): void {
+    const check = entry.spec.liveness;
+    const child = entry.child;
+    if (!check || !child) return;
+    entry.liveness = watchLiveness(entry.port, check, (failures, why) => {
+      entry.liveness = undefined;
+      if (entry.stopping || entry.child !== child || entry.state !== 'ready') return;
+      const source = entry.spec.env.DYNO ?? entry.spec.type;
+      entry.killedFor = `failed its liveness check ${failures} times in a row (${why})`;
+      this.events.log(entry.spec.app, source, `${source} ${entry.killedFor}: restarting`);
+      entry.state = 'crashed';
+      entry.reason = entry.killedFor;
+      this.report(entry);
+      void this.kill(entry, UNHEALTHY_GRACE_MS);
+    });
   }
 
   /** A fresh resource group for the process's next run (none where the host has no cgroups). */
@@ -276,6 +310,8 @@ export class Supervisor {
   private async stopOne(entry: Supervised, graceMs: number): Promise<void> {
     entry.stopping = true;
     clearTimeout(entry.restartTimer);
+    entry.liveness?.stop();
+    entry.liveness = undefined;
     await this.kill(entry, graceMs);
     await entry.group?.remove();
     entry.group = undefined;

@@ -1,5 +1,7 @@
 // The server's record of every process it asked an agent to run. Agents report the actual state;
-// `routed` marks the processes the router may send traffic to (set only after readiness).
+// `routed` marks the processes the router may send traffic to (set only after readiness), and of
+// those it gets the ones whose agent last reported them ready: a crashed process, or one that failed
+// its liveness check, is out of the table until it is ready again (plugins/routing republishes).
 import { now, type Db } from './knex.ts';
 import type { ProcessState } from '../agent/protocol.ts';
 
@@ -71,12 +73,14 @@ function toProcess(r: Record<string, any>): ProcessRow {
   };
 }
 
-/** Every app's routed web processes with the address of their instance: the router's table. */
+/** Every app's routed web processes that are ready, with the address of their instance: the router's table. */
 export async function routedWebBackends(db: Db, clusterId: number): Promise<Array<{ app: string; address: string | null; port: number }>> {
   return db('processes')
     .join('apps', 'apps.id', 'processes.app_id')
     .join('instances', 'instances.id', 'processes.instance_id')
-    .where({ 'processes.routed': true, 'processes.type': 'web', 'apps.cluster_id': clusterId })
+    .where({ 'processes.routed': true, 'processes.type': 'web', 'processes.state': 'ready', 'apps.cluster_id': clusterId })
+    // An instance given up on (failed: healing replaces it, its boot timed out) serves nothing, whatever it last reported.
+    .whereNotIn('instances.state', ['failed', 'stopped'])
     .whereNotNull('processes.port')
     .select('apps.name as app', 'processes.port', 'instances.address');
 }
