@@ -12,7 +12,7 @@
 export type { Plugin, Scalarium, ServerCommand, Hooks } from './core/scalarium.ts';
 export type {
   Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Detection,
-  Destroyed, InstanceAccount, InstanceConnected, InstanceDisconnected, MetricInfo, MetricScope, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, AlertNotification, ProcessChanged, LogLine, NavItem, NavViewer, Output, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Destroyed, InstanceAccount, InstanceConnected, InstanceDisconnected, ReconcilePass, MetricInfo, MetricScope, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, AlertNotification, ProcessChanged, LogLine, NavItem, NavViewer, Output, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './core/types.ts';
 export { STAGE } from './core/stages.ts';
 export type { Migration } from './db/migrations/index.ts';
@@ -121,6 +121,8 @@ export { PeerConnection } from './agent/peer-connection.ts';
 export { findInstance, insertInstance, setInstanceToken, updateInstance } from './db/instances.ts';
 export { getClusterSettings, setClusterSettings, setRoleCounts, type ClusterSettings } from './db/clusters.ts';
 export { shutdownInstance, waitUntilOnline } from './core/lifecycle.ts';
+export { reconcileCluster, requireCluster } from './core/cluster-service.ts';
+export { reconcileApp } from './core/reconciler.ts';
 export { LIMIT_VARIABLES, limitEnv } from './sandbox/limits.ts';
 
 // For a provider that runs instances on this host (provider-local): where instances keep their

@@ -13,6 +13,8 @@ export interface Peer {
   port?: number;
   address: string;
   socket: WebSocket;
+  /** When the peer last said anything (ms since the epoch): healing tells silence from an idle peer by it. */
+  lastHeardAt: number;
 }
 
 interface Pending {
@@ -131,7 +133,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
           return;
         }
         const port = kind === 'router' && Number.isInteger(message.port) ? message.port : undefined;
-        peer = { instanceId: message.instanceId, kind, pid: Number.isInteger(message.pid) ? message.pid : 0, port, address, socket: ws };
+        peer = { instanceId: message.instanceId, kind, pid: Number.isInteger(message.pid) ? message.pid : 0, port, address, socket: ws, lastHeardAt: Date.now() };
         const previous = this.peers.get(peer.instanceId);
         if (previous && previous.socket !== ws) previous.socket.terminate();
         this.peers.set(peer.instanceId, peer);
@@ -155,6 +157,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
   }
 
   private dispatch(peer: Peer, message: ToServer): void {
+    peer.lastHeardAt = Date.now();
     switch (message.type) {
       case 'reply': {
         const pending = this.pending.get(message.reqId);

@@ -30,7 +30,7 @@ export async function createClusterFor(scalarium: Scalarium, principal: Principa
   const roles: Role[] = Object.entries(counts).map(([role, count]) => ({ name: role, count }));
   const cluster = await createCluster(scalarium.db, name, provider, settings, roles);
   await audit(scalarium, principal, 'cluster.create', name, { detail: { provider, roles: counts } });
-  void reconcileCluster(scalarium, cluster);
+  void reconcileCluster(scalarium, cluster, 'created');
   return cluster;
 }
 
@@ -40,7 +40,7 @@ export async function scaleCluster(scalarium: Scalarium, principal: Principal, n
   const counts = parseBody(roleCountsBody, raw);
   await setRoleCounts(scalarium.db, cluster.id, counts);
   await audit(scalarium, principal, 'cluster.scale', cluster.name, { detail: counts });
-  await reconcileCluster(scalarium, cluster);
+  await reconcileCluster(scalarium, cluster, `scaled by ${principal.user.name}`);
   return listRoles(scalarium.db, cluster.id);
 }
 
@@ -67,13 +67,20 @@ export async function stopClusterReconciles(scalarium: Scalarium): Promise<void>
   await Promise.allSettled([...(running.get(scalarium)?.values() ?? [])]);
 }
 
-/** Brings the cluster's instances to its role counts (one run at a time per cluster). */
-export function reconcileCluster(scalarium: Scalarium, cluster: Cluster): Promise<void> {
+/**
+ * Brings the cluster's instances to its role counts (one run at a time per cluster): the reconcile
+ * hook first (healing, autoscaling), then the provider.
+ */
+export function reconcileCluster(scalarium: Scalarium, cluster: Cluster, reason = 'periodic'): Promise<void> {
   if (stopped.has(scalarium)) return Promise.resolve();
   let byCluster = running.get(scalarium);
   if (!byCluster) running.set(scalarium, (byCluster = new Map()));
   const current = byCluster.get(cluster.id);
-  const next = (current ?? Promise.resolve()).catch(() => {}).then(() => scalarium.provider(cluster.provider).ensureInstances(cluster));
+  const next = (current ?? Promise.resolve()).catch(() => {}).then(async () => {
+    // A plugin that fails here must not keep the provider from converging the cluster.
+    await scalarium.hooks.reconcile.promise({ cluster, reason }).catch((error: Error) => scalarium.say(`cluster ${cluster.name}: reconcile hook: ${error.message}`));
+    await scalarium.provider(cluster.provider).ensureInstances(cluster);
+  });
   const tracked = next.finally(() => {
     if (byCluster!.get(cluster.id) === tracked) byCluster!.delete(cluster.id);
   });

@@ -13,7 +13,7 @@ import type { Principal } from '../db/identity.ts';
 import type { Cluster } from '../db/instances.ts';
 import type {
   Action, AppNavContext, AuditEvent, ClusterNavContext, BuildContext, ClusterEventContext, Credentials, DeployContext, DeploymentOutcome, Destroyed,
-  Detection, InstanceAccount, InstanceConnected, InstanceDisconnected, MetricInfo, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, ProcessChanged, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
+  Detection, InstanceAccount, InstanceConnected, InstanceDisconnected, ReconcilePass, MetricInfo, MetricValue, MetricValueQuery, HttpRequestDone, MetricsReport, NotifierKind, ProcessChanged, LogLine, NavItem, NavViewer, PushContext, ReleaseContext, ReleaseSpec, Resource, UndeployContext,
 } from './types.ts';
 import type { AgentHub } from '../agent/hub.ts';
 import type { Provider } from './provider.ts';
@@ -54,6 +54,8 @@ export function createHooks() {
     instanceDisconnected: new AsyncParallelHook<[InstanceDisconnected]>(['event']),
     /** The accounts a cluster's instances must have (the access plugin adds users with an SSH grant). */
     instanceAccounts: new AsyncSeriesWaterfallHook<[InstanceAccount[], Cluster]>(['accounts', 'cluster']),
+    /** A cluster's reconcile pass, before its provider acts: healing replaces instances, autoscaling sets role counts. */
+    reconcile: new AsyncSeriesHook<[ReconcilePass]>(['pass']),
     /** An app or cluster is gone: drop what is kept under its name (grants), so a new one of that name starts clean. */
     destroyed: new AsyncSeriesHook<[Destroyed]>(['destroyed']),
 

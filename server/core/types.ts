@@ -129,6 +129,11 @@ export interface InstanceConnected { instance: Instance; cluster: Cluster; kind:
  * the response's headers (a stream, e.g. `logs --tail`, goes on after).
  */
 export interface HttpRequestDone { method: string; route: string; status: number; ms: number }
+/**
+ * One reconcile pass of a cluster, before its provider brings the instances to the role counts:
+ * healing and autoscaling adjust desired state (role counts, instances given up on) in it.
+ */
+export interface ReconcilePass { cluster: Cluster; reason: string }
 export interface InstanceDisconnected { instance: Instance; cluster: Cluster; kind: 'agent' | 'router' }
 
 /** A process's new state (or a restart) as the database now has it; `reason` is the agent's word on a crash. */
