@@ -96,3 +96,8 @@ export function formatFormation(formation: Record<string, number> | undefined): 
   const entries = Object.entries(formation ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length ? entries.map(([type, count]) => `${type}=${count}`).join(' ') : '(none)';
 }
+
+/** Text the server sent (reasons, instance output): escaped there already, but a terminal is not left to trust that (nor an old server). */
+export function terminalSafe(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}

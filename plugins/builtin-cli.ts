@@ -6,6 +6,7 @@ import { commands as monitoringCommands } from './monitoring/cli.ts';
 import { commands as logDrainsCommands } from './log-drains/cli.ts';
 import { commands as alertingCommands } from './alerting/cli.ts';
 import { commands as accountingCommands } from './accounting/cli.ts';
+import { commands as healingCommands } from './healing/cli.ts';
 
 export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: readonly Command[] }> = [
   { title: 'Deploy lock', commands: deployLockCommands },
@@ -13,4 +14,5 @@ export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: reado
   { title: 'Log drains', commands: logDrainsCommands },
   { title: 'Alerts', commands: alertingCommands },
   { title: 'Usage', commands: accountingCommands },
+  { title: 'Healing', commands: healingCommands },
 ];

@@ -22,12 +22,13 @@ import { logDrainsPlugin } from './log-drains/index.ts';
 import { notifyWebhookPlugin } from './notify-webhook/index.ts';
 import { notifyEmailPlugin } from './notify-email/index.ts';
 import { accountingPlugin } from './accounting/index.ts';
+import { healingPlugin } from './healing/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
     timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, simulatedProviderPlugin, buildpacksPlugin,
     procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin, alertingPlugin, prometheusPlugin,
     logDrainsPlugin,
-    notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin,
+    notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin, healingPlugin,
   ];
 }

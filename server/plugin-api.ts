@@ -22,6 +22,7 @@ export { ScalariumError, pluginError, type ErrorEntry } from './core/errors.ts';
 export { audit, UI_SESSION } from './core/audit.ts';
 export { requireApp } from './core/app-service.ts';
 // The one allow-list of names (apps, process types, …), and reading a file of pushed source safely.
+export { parseDuration, formatDuration } from './core/duration.ts';
 export { assertName, describeValue, isValidName, isValidProcessType } from './core/names.ts';
 export { readSourceFile } from './build/source-files.ts';
 // Measuring a step (deployment steps record their durations).

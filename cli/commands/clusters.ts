@@ -8,17 +8,13 @@ import { isValidName } from '../../server/core/names.ts';
 import { ApiError, isAbort, NetworkError, type ApiClient } from '../api-client.ts';
 import type { Command, Context } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { fields, plural, shellQuote, table } from '../output.ts';
+import { fields, plural, shellQuote, table, terminalSafe } from '../output.ts';
 import { checkName } from '../scopes.ts';
 import type { Cluster, ClusterInstance, ClusterRole, NewClusterBody, RoleCountsBody } from '../types.ts';
 
 /** The API gives an instance's last output lines when it failed or died (docs/api.md). */
 type InstanceWithOutput = ClusterInstance & { lastOutput?: string[] | null };
 
-/** The server escapes those lines already; a terminal is not left to trust that (nor an old server). */
-function terminalSafe(text: string): string {
-  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
-}
 
 /** The most instances one role may have (server/http/api/bodies/clusters.ts, MAX_INSTANCES_PER_ROLE). */
 export const MAX_INSTANCES_PER_ROLE = 100;

@@ -1,6 +1,6 @@
 // What a transition says, in one title line and a few lines of text, for every notifier alike.
 import type { MetricInfo } from '../../server/plugin-api.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../../server/plugin-api.ts';
 import type { Rule } from './types.ts';
 
 const UNIT: Record<MetricInfo['unit'], string> = { count: '', per_second: '/s', ms: ' ms', percent: ' %', bytes: ' B', load: '' };

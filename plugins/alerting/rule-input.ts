@@ -2,7 +2,7 @@
 // answer for this kind of scope, exactly one of above/below with a number, a duration, notifiers
 // that exist. Nothing is stored unless all of it holds.
 import { isValidName, type Db, type MetricInfo } from '../../server/plugin-api.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../../server/plugin-api.ts';
 import { badDuration, badScope, badThreshold, unknownMetric, unknownNotifier } from './errors.ts';
 import { findNotifier } from './store.ts';
 import type { Comparison, Rule } from './types.ts';

@@ -4,7 +4,7 @@
 // secret) and the built-in alerts (admin turns them off and on). Every change writes an audit row.
 import { audit, isValidName, type NotifierKind, type Principal, type Scalarium } from '../../server/plugin-api.ts';
 import { builtinOf } from './builtins.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../../server/plugin-api.ts';
 import { badNotifier, notifierExists, notifierInUse, notifierNotFound, ruleNotFound, tooManyRules, unknownBuiltin } from './errors.ts';
 import { ruleText } from './messages.ts';
 import { checkRule, type RuleInput } from './rule-input.ts';

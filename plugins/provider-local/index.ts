@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import {
   insertInstance, listInstances, setInstanceToken, updateInstance, dataPaths, listRoles, setRoleCounts,
-  shutdownInstance, waitUntilOnline, formatPortRange, agentGroupPrefix, detectCgroups, sweepGroups, LIMIT_VARIABLES,
+  shutdownInstance, waitUntilOnline, configureCluster, formatPortRange, agentGroupPrefix, detectCgroups, sweepGroups, LIMIT_VARIABLES,
   LoopbackGuard, endRecorded, readRecords, writeRecords, agentBundle, type Plugin, type Scalarium, type Provider,
   type Cluster, type Instance,
 } from '../../server/plugin-api.ts';
@@ -120,11 +120,19 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
         const isDefaultCluster = cluster.name === scalarium.defaultCluster?.name;
         let pid = safeRunningPid(dir);
         if (pid && scalarium.hub.peer(id)) return; // running and connected: nothing to do
+        const existing = instances.find((i) => i.id === id);
+        const restarted = !pid && existing?.state === 'online';
         try {
           if (pid) {
             scalarium.say(`adopting ${id} (pid ${pid})`);
           } else {
             await updateInstance(scalarium.db, id, { state: 'booting' });
+            if (restarted) {
+              // Its agent died (kill -9, a crash) and left its app processes running: out of the
+              // routers before its next life ends them.
+              scalarium.say(`${id}: its agent is not running: starting it again`);
+              await configureCluster(scalarium, cluster, `the agent of ${id} died`).catch((error: Error) => scalarium.say(`configure without ${id}: ${error.message}`));
+            }
             const port = role === 'router' ? await chooseRouterPort({
               dir, instancesRoot: dataPaths(scalarium).instances, isDefaultCluster, host: scalarium.config.routerHost, configured: scalarium.config.routerPort,
             }) : undefined;
@@ -137,6 +145,7 @@ export function createLocalProvider(scalarium: Scalarium): Provider {
           if (role === 'router' && !isDefaultCluster && reported && !storedRouterPort(dir)) await storeRouterPort(dir, reported);
           if (role !== 'router') await waitUntilOnline(scalarium, id, CONNECT_TIMEOUT_MS);
           await updateInstance(scalarium.db, id, { failure: null });
+          if (restarted) await configureCluster(scalarium, cluster, `the agent of ${id} is back`).catch((error: Error) => scalarium.say(`configure after ${id} came back: ${error.message}`));
         } catch (error) {
           await updateInstance(scalarium.db, id, { state: 'failed', failure: (error as Error).message });
           throw error;

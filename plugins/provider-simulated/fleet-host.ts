@@ -61,6 +61,10 @@ async function obey(message: ToHost): Promise<void> {
       tell({ type: 'answer', reqId: message.reqId, result: null });
       return;
     }
+    case 'mute':
+      for (const id of message.ids) agents.get(id)?.mute(message.ms);
+      tell({ type: 'answer', reqId: message.reqId, result: null });
+      return;
     case 'inspect':
       tell({ type: 'answer', reqId: message.reqId, result: agents.get(message.id)?.view() ?? null });
       return;

@@ -28,6 +28,8 @@ export type ToHost =
   | { type: 'stop'; ids: string[] }
   /** No goodbye: the socket is destroyed as if the machine lost power; the instance never comes back. */
   | { type: 'kill'; ids: string[]; reqId: number }
+  /** Silence: connected, but nothing the instance sends arrives for `ms` (a partition, a hung machine). */
+  | { type: 'mute'; ids: string[]; ms: number; reqId: number }
   | { type: 'inspect'; id: string; reqId: number };
 
 export type FromHost =

@@ -38,6 +38,11 @@ export class Fleet {
     await this.ask((reqId) => ({ type: 'kill', ids, reqId }));
   }
 
+  async mute(ids: string[], ms: number): Promise<void> {
+    if (!this.child) return;
+    await this.ask((reqId) => ({ type: 'mute', ids, ms, reqId }));
+  }
+
   async inspect(id: string): Promise<InstanceView | undefined> {
     if (!this.child) return undefined;
     return ((await this.ask((reqId) => ({ type: 'inspect', id, reqId }))) as InstanceView | null) ?? undefined;

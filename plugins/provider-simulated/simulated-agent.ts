@@ -27,6 +27,7 @@ export class SimulatedAgent {
   private samples = 0;
   private attempts = 0;
   private ended = false;
+  private mutedUntil = 0;
 
   constructor(private readonly order: BootOrder) {}
 
@@ -73,6 +74,11 @@ export class SimulatedAgent {
     }
   }
 
+  /** Nothing it sends arrives for `ms` (dropped, not queued: what a partition does to heartbeats); the connection stays. */
+  mute(ms: number): void {
+    this.mutedUntil = Date.now() + ms;
+  }
+
   /** Closes the connection properly: the server hears a goodbye. */
   stop(): void {
     this.ended = true;
@@ -99,6 +105,7 @@ export class SimulatedAgent {
   }
 
   private send(message: object): void {
+    if (Date.now() < this.mutedUntil) return;
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
@@ -128,7 +135,8 @@ export class SimulatedAgent {
     } catch (error) {
       reply = { type: 'reply', reqId, ok: false, error: (error as Error).message };
     }
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(reply));
+    // A muted instance does the work but its answer is lost on the way, as in a partition.
+    if (Date.now() >= this.mutedUntil && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(reply));
   }
 
   private welcome(socket: WebSocket, message: { token?: unknown; metricsIntervalMs?: unknown }): void {

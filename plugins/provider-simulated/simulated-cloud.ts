@@ -66,6 +66,14 @@ export class SimulatedCloud {
     await gone;
   }
 
+  /**
+   * The server hears nothing from the instances for `ms` though their connections stay up (a
+   * partition, a hung machine); then they speak again.
+   */
+  async mute(ids: string[], ms: number): Promise<void> {
+    await this.fleet.mute(ids, ms);
+  }
+
   /** What a simulated instance holds now (its processes, a router's table), or undefined when it runs in no host. */
   inspect(id: string): Promise<InstanceView | undefined> {
     return this.fleet.inspect(id);

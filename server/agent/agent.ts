@@ -2,7 +2,6 @@
 // keeps running it while the server is away. Started detached by the local provider, or by an EC2
 // instance's user-data.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PeerConnection } from './peer-connection.ts';
 import type { ProcessReport, Request } from './protocol.ts';
@@ -193,14 +192,10 @@ export function startAgent(options: AgentOptions, isolation: Isolation = detectI
     log,
   });
   connection.start();
-  const heartbeat = setInterval(() => {
-    connection.send({ type: 'heartbeat', at: new Date().toISOString(), load: os.loadavg(), freeMem: os.freemem() });
-  }, 5000);
 
   return {
     supervisor,
     async stop(graceMs = 10_000): Promise<void> {
-      clearInterval(heartbeat);
       await supervisor.stopAll(graceMs);
       if (sandbox.loopback?.enforced) await LoopbackGuard.remove(groupPrefix);
       connection.stop();

@@ -1,6 +1,8 @@
 // The outbound side of the agent protocol, shared by the instance agent and the router: connect to
 // the server, say hello, answer requests, and reconnect with backoff whenever the server goes away
-// (a server restart must never take instances or the router down with it).
+// (a server restart must never take instances or the router down with it). Every peer heartbeats
+// every 5 s: the server's healing tells a silent instance from an idle one by that.
+import os from 'node:os';
 import WebSocket from 'ws';
 import type { HelloMessage, MetricsMessage, Request, RequestMessage, ToPeer, ToServer } from './protocol.ts';
 
@@ -17,6 +19,8 @@ export interface PeerOptions {
   log?: (line: string) => void;
 }
 
+export const HEARTBEAT_MS = 5000;
+
 export class PeerConnection {
   private socket: WebSocket | undefined;
   private stopped = false;
@@ -27,12 +31,18 @@ export class PeerConnection {
   private metricsIntervalMs = 10_000;
   private metricsTimer: NodeJS.Timeout | undefined;
   private lastMetricsAt = Date.now();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PeerOptions) {}
 
   start(): void {
     this.connect();
     if (this.options.metrics) this.scheduleMetrics();
+    // Not queued while disconnected (send() drops them): a heartbeat is news only when it is fresh.
+    this.heartbeatTimer = setInterval(() => {
+      this.send({ type: 'heartbeat', at: new Date().toISOString(), load: os.loadavg(), freeMem: os.freemem() });
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   private scheduleMetrics(): void {
@@ -73,6 +83,7 @@ export class PeerConnection {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.metricsTimer);
+    clearInterval(this.heartbeatTimer);
     this.socket?.close();
   }
 

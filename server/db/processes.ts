@@ -79,8 +79,9 @@ export async function routedWebBackends(db: Db, clusterId: number): Promise<Arra
     .join('apps', 'apps.id', 'processes.app_id')
     .join('instances', 'instances.id', 'processes.instance_id')
     .where({ 'processes.routed': true, 'processes.type': 'web', 'processes.state': 'ready', 'apps.cluster_id': clusterId })
-    // An instance given up on (failed: healing replaces it, its boot timed out) serves nothing, whatever it last reported.
-    .whereNotIn('instances.state', ['failed', 'stopped'])
+    // Only a live instance serves: not one given up on (failed: healing replaces it), nor one whose
+    // agent is being started again (booting: its new life ends what the old one left running).
+    .whereIn('instances.state', ['online', 'draining'])
     .whereNotNull('processes.port')
     .select('apps.name as app', 'processes.port', 'instances.address');
 }

@@ -12,7 +12,6 @@ import { RequestMeter } from './meter.ts';
 import { AccessLog } from './access-log.ts';
 import { InstanceSampler } from '../agent/usage.ts';
 import path from 'node:path';
-import os from 'node:os';
 
 export interface RouterOptions {
   /** Interface to listen on. Default 127.0.0.1. */
@@ -124,14 +123,10 @@ export async function startRouter(options: RouterOptions = {}): Promise<RunningR
       })
     : undefined;
   peer?.start();
-  // The server's healing tells a router that went silent from one that is merely idle by these.
-  const heartbeat = peer ? setInterval(() => peer.send({ type: 'heartbeat', at: new Date().toISOString(), load: os.loadavg(), freeMem: os.freemem() }), 5000) : undefined;
-  heartbeat?.unref();
 
   let closing: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
     accessLog.flush();
-    clearInterval(heartbeat);
     peer?.stop();
     proxy.closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

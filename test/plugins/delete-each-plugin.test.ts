@@ -96,6 +96,11 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
     t.false(s.scalarium.hooks.processChanged.taps.some((tap) => tap.name === 'accounting'), 'nobody keeps intervals');
     t.false(await s.scalarium.db.schema.hasTable('usage_intervals'), 'its migration did not run');
   },
+  async healing(t, s) {
+    t.is((await s.api('GET', '/api/clusters/local/healing')).status, 404);
+    t.false(s.scalarium.hooks.reconcile.taps.some((tap) => tap.name === 'healing'), 'nobody replaces silent instances');
+    t.false(await s.scalarium.db.schema.hasTable('healing_events'), 'its migration did not run');
+  },
 };
 
 test('every built-in plugin has a check of what is gone without it', (t) => {

@@ -1,4 +1,5 @@
-// `--for 5m`: a whole number of seconds, minutes or hours (at most a day).
+// Durations as people type them (`--for 5m`, `--cooldown 90s`): a whole number of seconds, minutes or
+// hours, at most a day. Alert rules, healing and autoscaling policies read them the same way.
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
 const MAX_MS = 24 * 3_600_000;
 

@@ -1,0 +1,202 @@
+// Instance healing. What the server last heard from each online instance (any message: heartbeats
+// every 5 s) tells how long it has been silent; assess.ts judges; this acts:
+//   - a watch (every 500 ms, in memory and one query per cluster) writes suspect / recovered /
+//     paused / resumed events and, when a replacement is due, asks for the cluster's reconcile pass;
+//   - the reconcile hook (that pass, and the periodic one) replaces: the row is given up (failed, its
+//     token revoked so a late return cannot rejoin), the routers are reconfigured without it, the
+//     provider terminates it (ec2: the instance; local: the agent and its leftovers), and the
+//     provider's own pass right after brings up the replacement (ec2: a new row; local and
+//     simulated: the agent again); its apps are placed on the remaining instances meanwhile.
+import crypto from 'node:crypto';
+import {
+  audit, configureCluster, listApps, listClusters, listInstances, reconcileApp, reconcileCluster, setInstanceToken, updateInstance,
+  type Cluster, type Instance, type Scalarium,
+} from '../../server/plugin-api.ts';
+import { assess, FLAP_WINDOW_MS, type Verdict, type Watched } from './assess.ts';
+import { addEvent, policyOf } from './store.ts';
+import type { HealingPolicy } from './policy.ts';
+
+export const WATCH_MS = 500;
+export const ACTOR = 'healing';
+const IN_FLIGHT_GRACE_MS = 1000;
+
+export interface InstanceHealth { instance: string; role: string; silentForMs: number; status: 'ok' | 'suspect' | 'replacing' }
+
+export class Healer {
+  private readonly startedAt = Date.now();
+  private readonly wentAway = new Map<string, number>();
+  private readonly suspects = new Set<string>();
+  private readonly returns = new Map<string, number[]>();
+  private readonly replacing = new Set<string>();
+  private readonly wouldReplace = new Set<string>();
+  /** When an instance id was last replaced for flapping: the same id flapping again is not replaced in a loop. */
+  private readonly flapReplaced = new Map<string, number>();
+  private readonly paused = new Map<number, string>();
+  private readonly background = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private watching: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly scalarium: Scalarium) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.watching ??= this.watch().catch((error: Error) => this.say(`watch failed: ${error.message}`)).finally(() => (this.watching = undefined));
+    }, WATCH_MS);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.watching;
+    await Promise.allSettled([...this.background]);
+  }
+
+  disconnected(id: string): void {
+    this.wentAway.set(id, Date.now());
+  }
+
+  /** Why healing of the cluster waits right now, if it does. */
+  pausedBecause(clusterId: number): string | undefined {
+    return this.paused.get(clusterId);
+  }
+
+  /** Each online instance as healing sees it now. */
+  async health(cluster: Cluster): Promise<InstanceHealth[]> {
+    const now = Date.now();
+    return (await this.onlineRows(cluster)).map((row) => {
+      const silentForMs = now - this.lastHeard(row);
+      const status = this.replacing.has(row.id) ? 'replacing' : this.suspects.has(row.id) ? 'suspect' : 'ok';
+      return { instance: row.id, role: row.role, silentForMs, status };
+    });
+  }
+
+  /** The reconcile hook's work: replace what the verdict says, unless healing is off, dry or paused. */
+  async heal(cluster: Cluster): Promise<void> {
+    if (this.closed) return;
+    const policy = await policyOf(this.scalarium.db, cluster.id);
+    if (!policy.enabled) return;
+    const { verdict, rows } = await this.judge(cluster, policy);
+    if (verdict.paused) return;
+    for (const { instance, reason } of verdict.replace) {
+      if (this.replacing.has(instance.id)) continue;
+      if (policy.dryRun) {
+        if (!this.wouldReplace.has(instance.id)) {
+          this.wouldReplace.add(instance.id);
+          await addEvent(this.scalarium.db, cluster.id, 'would-replace', instance.id, `dry run: would replace it: ${reason}`);
+        }
+        continue;
+      }
+      const flapping = reason.startsWith('flapping');
+      const before = this.flapReplaced.get(instance.id);
+      if (flapping && before !== undefined && Date.now() - before < 2 * FLAP_WINDOW_MS) {
+        if (!this.wouldReplace.has(instance.id)) {
+          this.wouldReplace.add(instance.id);
+          await addEvent(this.scalarium.db, cluster.id, 'failed', instance.id, `still ${reason} after it was replaced for that: not replaced again; look at its host and network`);
+        }
+        continue;
+      }
+      if (flapping) this.flapReplaced.set(instance.id, Date.now());
+      const row = rows.find((r) => r.id === instance.id);
+      if (row) await this.replace(cluster, row, reason);
+    }
+  }
+
+  private say(line: string): void {
+    this.scalarium.say(`healing: ${line}`);
+  }
+
+  private async onlineRows(cluster: Cluster): Promise<Instance[]> {
+    return (await listInstances(this.scalarium.db, cluster.id)).filter((r) => r.state === 'online');
+  }
+
+  private lastHeard(row: Instance): number {
+    const peer = this.scalarium.hub.peer(row.id);
+    if (peer) return peer.lastHeardAt;
+    // Gone in this server's life: since then. Otherwise since this server started (agents need the
+    // time to reconnect to a restarted server; their rows' lastSeenAt is from the previous life).
+    return Math.max(this.wentAway.get(row.id) ?? 0, this.startedAt);
+  }
+
+  private async judge(cluster: Cluster, policy: HealingPolicy): Promise<{ verdict: Verdict; rows: Instance[] }> {
+    const rows = await this.onlineRows(cluster);
+    const now = Date.now();
+    const watched: Watched[] = rows.map((row) => ({ id: row.id, role: row.role, silentForMs: now - this.lastHeard(row) }));
+    return { verdict: assess(watched, policy, this.returns, now), rows };
+  }
+
+  /** One look at every cluster: events for what changed, a reconcile pass when a replacement is due. */
+  private async watch(): Promise<void> {
+    const { db } = this.scalarium;
+    for (const cluster of await listClusters(db)) {
+      if (this.closed) return;
+      const policy = await policyOf(db, cluster.id);
+      if (!policy.enabled) continue;
+      const { verdict, rows } = await this.judge(cluster, policy);
+      const now = Date.now();
+      const suspectIds = new Set(verdict.suspects.map((s) => s.id));
+      for (const suspect of verdict.suspects) {
+        if (this.suspects.has(suspect.id)) continue;
+        this.suspects.add(suspect.id);
+        await addEvent(db, cluster.id, 'suspect', suspect.id, `no heartbeat for ${Math.round(suspect.silentForMs / 1000)} s`);
+      }
+      for (const row of rows) {
+        if (!this.suspects.has(row.id) || suspectIds.has(row.id)) continue;
+        this.suspects.delete(row.id);
+        this.wouldReplace.delete(row.id);
+        this.returns.set(row.id, [...(this.returns.get(row.id) ?? []).filter((at) => now - at <= FLAP_WINDOW_MS), now]);
+        await addEvent(db, cluster.id, 'recovered', row.id, 'heard from again');
+      }
+      const was = this.paused.get(cluster.id);
+      if (verdict.paused && !was) {
+        this.paused.set(cluster.id, verdict.paused);
+        await addEvent(db, cluster.id, 'paused', null, verdict.paused);
+        this.say(`cluster ${cluster.name}: paused: ${verdict.paused}`);
+      } else if (!verdict.paused && was) {
+        this.paused.delete(cluster.id);
+        await addEvent(db, cluster.id, 'resumed', null, 'most instances are heard from again');
+      }
+      const due = verdict.replace.filter((r) => !this.replacing.has(r.instance.id) && !this.wouldReplace.has(r.instance.id));
+      if (!verdict.paused && due.length) void reconcileCluster(this.scalarium, cluster, `healing: ${due.map((d) => d.instance.id).join(', ')}`);
+    }
+  }
+
+  private async replace(cluster: Cluster, row: Instance, reason: string): Promise<void> {
+    const { db } = this.scalarium;
+    this.replacing.add(row.id);
+    try {
+      await addEvent(db, cluster.id, 'replacing', row.id, reason);
+      await audit(this.scalarium, ACTOR, 'instance.replace', row.id, { detail: { cluster: cluster.name, role: row.role, reason } });
+      this.say(`${row.id} (cluster ${cluster.name}): replacing it: ${reason}`);
+      // Given up on first: out of every count and route, and a late return cannot rejoin as it.
+      await updateInstance(db, row.id, { state: 'failed', failure: `replaced by healing: ${reason}`.slice(0, 1000) });
+      await setInstanceToken(db, row.id, crypto.randomBytes(32).toString('base64url'));
+      this.scalarium.hub.peer(row.id)?.socket.terminate();
+      await configureCluster(this.scalarium, cluster, `healing replaces ${row.id}`).catch((error: Error) => this.say(`configure without ${row.id}: ${error.message}`));
+      // Requests the routers had sent its processes before the new table finish (if they still can).
+      await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS));
+      await this.scalarium.provider(cluster.provider).terminate(row);
+      // Never seen, from now: a provider that brings the same id back (local, simulated) gets it set
+      // up anew. (After the termination: the hub writes lastSeenAt when the connection ends.)
+      await updateInstance(db, row.id, { lastSeenAt: null });
+      await addEvent(db, cluster.id, 'replaced', row.id, `terminated; cluster ${cluster.name} brings up its replacement (role ${row.role})`);
+    } catch (error) {
+      await addEvent(db, cluster.id, 'failed', row.id, `replacing it failed: ${(error as Error).message}`).catch(() => {});
+    } finally {
+      this.replacing.delete(row.id);
+      this.suspects.delete(row.id);
+      this.returns.delete(row.id);
+      this.wouldReplace.delete(row.id);
+    }
+    // Its apps go onto the instances that remain while the replacement boots (when there is room).
+    const moved = (async () => {
+      for (const app of (await listApps(db)).filter((a) => a.cluster_id === cluster.id)) {
+        if (this.closed) return;
+        await reconcileApp(this.scalarium, app).catch((error: Error) => this.say(`moving ${app.name} off ${row.id}: ${error.message}`));
+      }
+    })();
+    this.background.add(moved);
+    void moved.finally(() => this.background.delete(moved));
+  }
+}
