@@ -7,6 +7,7 @@ import { commands as logDrainsCommands } from './log-drains/cli.ts';
 import { commands as alertingCommands } from './alerting/cli.ts';
 import { commands as accountingCommands } from './accounting/cli.ts';
 import { commands as healingCommands } from './healing/cli.ts';
+import { commands as autoscalingCommands } from './autoscaling/cli.ts';
 
 export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: readonly Command[] }> = [
   { title: 'Deploy lock', commands: deployLockCommands },
@@ -15,4 +16,5 @@ export const pluginCommandGroups: ReadonlyArray<{ title: string; commands: reado
   { title: 'Alerts', commands: alertingCommands },
   { title: 'Usage', commands: accountingCommands },
   { title: 'Healing', commands: healingCommands },
+  { title: 'Autoscaling', commands: autoscalingCommands },
 ];

@@ -23,12 +23,13 @@ import { notifyWebhookPlugin } from './notify-webhook/index.ts';
 import { notifyEmailPlugin } from './notify-email/index.ts';
 import { accountingPlugin } from './accounting/index.ts';
 import { healingPlugin } from './healing/index.ts';
+import { autoscalingPlugin } from './autoscaling/index.ts';
 
 export function builtinPlugins(): Plugin[] {
   return [
     timingsPlugin, accessPlugin, createLoggingPlugin(), localProviderPlugin, ec2ProviderPlugin, simulatedProviderPlugin, buildpacksPlugin,
     procfilePlugin, routingPlugin, instanceAccessPlugin, lifecyclePlugin, rolloutPlugin, deployLockPlugin, monitoringPlugin, alertingPlugin, prometheusPlugin,
     logDrainsPlugin,
-    notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin, healingPlugin,
+    notifyWebhookPlugin, notifyEmailPlugin, accountingPlugin, healingPlugin, autoscalingPlugin,
   ];
 }

@@ -20,7 +20,7 @@ export type { Migration } from './db/migrations/index.ts';
 // Errors people see (HTTP status, CLI message, hint), and the audit log every change writes to.
 export { ScalariumError, pluginError, type ErrorEntry } from './core/errors.ts';
 export { audit, UI_SESSION } from './core/audit.ts';
-export { requireApp } from './core/app-service.ts';
+export { requireApp, scale as scaleFormation } from './core/app-service.ts';
 // The one allow-list of names (apps, process types, …), and reading a file of pushed source safely.
 export { parseDuration, formatDuration } from './core/duration.ts';
 export { assertName, describeValue, isValidName, isValidProcessType } from './core/names.ts';
@@ -32,7 +32,8 @@ export { timed } from './core/timed.ts';
 // deployments a plugin reads. The rollout writes the process rows (it is what places processes).
 export { now, type Db } from './db/knex.ts';
 export { findApp, listApps, type AppRow } from './db/apps.ts';
-export type { Release } from './db/releases.ts';
+export { latestRelease, type Release } from './db/releases.ts';
+export { defaultFormation } from './core/pipeline.ts';
 export type { Step } from './db/deployments.ts';
 export {
   countLiveInstances, findCluster, findClusterById, listClusters, listInstances, type Cluster, type Instance, type InstanceState,
@@ -55,6 +56,8 @@ export { bearerToken } from './http/bearer.ts';
 // core's bodies share (names, flags, whole numbers), and core's parsers as zod fields (parsedBy).
 export { parseBody, parsedBy, refusedAs, fieldOf, type ReasonCode, type Refusal } from './http/api/bodies/parse.ts';
 export { OBJECT_BODY, flag, keyOf, nameOf, wholeNumber } from './http/api/bodies/fields.ts';
+export { MAX_INSTANCES_PER_ROLE } from './http/api/bodies/clusters.ts';
+export { MAX_PROCESSES_PER_TYPE } from './http/api/bodies/ps.ts';
 
 // UI pages: sessions, the same authorize hook, CSRF-checked forms, rendering with the layout.
 export { requireSession, seeOther, type UiSession } from './http/ui/session.ts';

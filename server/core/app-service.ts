@@ -174,8 +174,11 @@ function validateFormation(raw: unknown, processTypes: Record<string, string>): 
   return change;
 }
 
-/** `raw`: the body of PATCH …/formation or the scale form's one type, checked here (validateFormation). */
-export async function scale(scalarium: Scalarium, principal: Principal, name: string, raw: unknown, output: Output = silent): Promise<Formation> {
+/**
+ * `raw`: the body of PATCH …/formation or the scale form's one type, checked here (validateFormation).
+ * `principal`: who asked, or the name of the plugin that decided (autoscaling) for the audit log.
+ */
+export async function scale(scalarium: Scalarium, principal: Principal | string, name: string, raw: unknown, output: Output = silent): Promise<Formation> {
   const app = await requireApp(scalarium, name);
   return withAppLock(scalarium, app.name, 'scale', async () => {
     const current = await latestRelease(scalarium.db, app.id);

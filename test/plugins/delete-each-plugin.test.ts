@@ -101,6 +101,12 @@ const GONE: Record<string, (t: import('ava').ExecutionContext, s: TestScalarium)
     t.false(s.scalarium.hooks.reconcile.taps.some((tap) => tap.name === 'healing'), 'nobody replaces silent instances');
     t.false(await s.scalarium.db.schema.hasTable('healing_events'), 'its migration did not run');
   },
+  async autoscaling(t, s) {
+    t.is((await s.api('GET', '/api/clusters/local/autoscale')).status, 404);
+    t.is((await s.api('GET', '/api/apps/shop/autoscale')).status, 404);
+    t.false(s.scalarium.hooks.reconcile.taps.some((tap) => tap.name === 'autoscaling'), 'nothing sets role counts');
+    t.false(await s.scalarium.db.schema.hasTable('autoscale_policies'), 'its migration did not run');
+  },
 };
 
 test('every built-in plugin has a check of what is gone without it', (t) => {
