@@ -3,10 +3,10 @@
 // the instance by its tags before (re)launching, terminations and releases of unknown ids are
 // retried for a while (NotFound right after a launch means "not yet known"), never assumed done.
 import {
-  AllocateAddressCommand, AssociateAddressCommand, DescribeAddressesCommand, DescribeInstancesCommand,
-  DisassociateAddressCommand, ModifyInstanceMetadataOptionsCommand, ReleaseAddressCommand, RunInstancesCommand, TerminateInstancesCommand,
-  type Address, type EC2Client, type Filter, type Instance as Ec2Instance, type RunInstancesCommandInput, type Tag,
+  DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, RunInstancesCommand, TerminateInstancesCommand,
+  type EC2Client, type Filter, type Instance as Ec2Instance, type RunInstancesCommandInput, type Tag,
 } from '@aws-sdk/client-ec2';
+import { ElasticIps } from './elastic-ips.ts';
 import { errorCode, isNotFound, isRetryable, retry, type RetryOptions, type RetryPolicy } from './retry.ts';
 import { ALIVE_STATES, belongsTo, clusterFilters, instanceTags, TAG, tagValue, type ClusterIdentity } from './tags.ts';
 
@@ -54,12 +54,17 @@ function describeError(operation: string, error: unknown): Error {
 }
 
 export class Ec2Cloud {
+  /** The cluster's Elastic IPs (elastic-ips.ts), through the same retry layer. */
+  readonly addresses: ElasticIps;
+
   constructor(
     private readonly client: EC2Client,
     readonly cluster: ClusterIdentity,
     private readonly policy: RetryPolicy,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.addresses = new ElasticIps(client, cluster, policy, (operation, run, options) => this.call(operation, run, options));
+  }
 
   /** One retried operation. */
   private async call<T>(operation: string, run: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -177,33 +182,6 @@ export class Ec2Cloud {
     return ids;
   }
 
-  private async rowAddressesRaw(rowId: string): Promise<Address[]> {
-    const out = await this.client.send(new DescribeAddressesCommand({ Filters: [...clusterFilters(this.cluster), { Name: `tag:${TAG.instance}`, Values: [rowId] }] }));
-    return (out.Addresses ?? []).filter((a) => belongsTo(a.Tags, this.cluster) && tagValue(a.Tags, TAG.instance) === rowId);
-  }
-
-  /** Allocates (once, found again by its tags) and associates the row's Elastic IP; returns it. */
-  async ensureElasticIp(row: RowRef, instanceId: string, deadline: number): Promise<string> {
-    const address = await this.call('AllocateAddress', async () => {
-      const [existing] = await this.rowAddressesRaw(row.id);
-      if (existing) return existing;
-      const out = await this.client.send(new AllocateAddressCommand({
-        Domain: 'vpc', TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: instanceTags(this.cluster, row) }],
-      }));
-      return { AllocationId: out.AllocationId, PublicIp: out.PublicIp } as Address;
-    });
-    if (address.InstanceId !== instanceId) {
-      await this.call('AssociateAddress', () => this.client.send(new AssociateAddressCommand({
-        InstanceId: instanceId, ...(address.AllocationId ? { AllocationId: address.AllocationId } : { PublicIp: address.PublicIp }),
-      })), {
-        // The instance must be running (and known) before an address can be associated with it.
-        retryable: (e) => isRetryable(e) || isNotFound(e) || errorCode(e) === 'IncorrectInstanceState', deadline,
-        policy: { ...this.policy, attempts: 1_000 },
-      });
-    }
-    return address.PublicIp ?? '';
-  }
-
   /**
    * Turns the instance metadata service off once the instance has booted (its user-data read it):
    * nothing on the instance — least of all an app — can then take the instance's role credentials.
@@ -213,21 +191,5 @@ export class Ec2Cloud {
       // Every option named: some EC2-compatible clouds reset the ones a call leaves out.
       InstanceId: instanceId, HttpEndpoint: 'disabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1,
     })));
-  }
-
-  /** Disassociates and releases the row's Elastic IPs; returns the released public IPs. */
-  async releaseElasticIps(rowId: string): Promise<string[]> {
-    const addresses = await this.call('DescribeAddresses', () => this.rowAddressesRaw(rowId));
-    const released: string[] = [];
-    for (const address of addresses) {
-      const id = address.AllocationId ? { AllocationId: address.AllocationId } : { PublicIp: address.PublicIp };
-      if (address.AssociationId) {
-        await this.call('DisassociateAddress', () => this.client.send(new DisassociateAddressCommand({ AssociationId: address.AssociationId }))
-          .catch((e) => { if (!isNotFound(e)) throw e; }));
-      }
-      await this.call('ReleaseAddress', () => this.client.send(new ReleaseAddressCommand(id)).catch((e) => { if (!isNotFound(e)) throw e; }));
-      released.push(address.PublicIp ?? address.AllocationId ?? '');
-    }
-    return released;
   }
 }

@@ -7,13 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  DescribeAddressesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, type Instance as Ec2Instance,
+  DescribeAddressesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, type Address,
+  type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import { startServer, type RunningServer } from '../../server/main.ts';
 import { builtinPlugins } from '../builtin.ts';
 import { loadConfig } from '../../server/core/config.ts';
 import { createCluster, getClusterSettings, setRoleCounts, type Role } from '../../server/db/clusters.ts';
 import { findCluster, insertInstance, listInstances, updateInstance, type Cluster, type Instance } from '../../server/db/instances.ts';
+import { destroyCluster } from '../../server/core/cluster-service.ts';
+import type { Principal } from '../../server/db/identity.ts';
 import { stopAllLocalInstances } from '../provider-local/index.ts';
 import { startMoto, type Moto } from '../../test/helpers/moto.ts';
 import { startCloudSandbox, type CloudSandbox } from '../../test/helpers/cloud-sandbox.ts';
@@ -321,6 +324,91 @@ test.serial('routers get an Elastic IP, released when they are terminated', asyn
   t.deepEqual(await addresses(), [], 'released');
   t.is((await rows(c))[0]!.state, 'stopped');
   t.regex((await stateOf(row!.providerRef!)) ?? '', /shutting-down|terminated/);
+});
+
+/** The Elastic IPs moto has with the cluster's name and uid tags. */
+async function clusterAddresses(c: Cluster): Promise<Address[]> {
+  const { clusterUid } = (await getClusterSettings(db(), c)) as Ec2Settings;
+  const out = await ec2.send(new DescribeAddressesCommand({ Filters: [
+    { Name: `tag:${TAG.cluster}`, Values: [c.name] }, { Name: `tag:${TAG.clusterUid}`, Values: [clusterUid!] },
+  ] }));
+  return out.Addresses ?? [];
+}
+
+test.serial('a failed router\'s Elastic IP goes to its replacement (terminated outside Scalarium, or replaced by healing); scaled to 0 it is released', async (t) => {
+  const c = await cluster('gate', [{ name: 'router', count: 1 }], { elasticIpForRouters: true });
+  await converge(c);
+  const [first] = await assertOnline(t, c, 'router', 1);
+  const [address] = await clusterAddresses(c);
+  t.is(address?.InstanceId, first!.providerRef!);
+  const { AllocationId, PublicIp } = address!;
+  t.truthy(AllocationId);
+
+  /** The one address of the cluster is the same one, attached to the row's instance and tagged as the row's. */
+  const assertKeptFor = async (row: Instance) => {
+    const all = await clusterAddresses(c);
+    t.is(all.length, 1, JSON.stringify(all));
+    t.is(all[0]!.AllocationId, AllocationId);
+    t.is(all[0]!.PublicIp, PublicIp, 'the cluster\'s public address did not change');
+    t.is(all[0]!.InstanceId, row.providerRef!);
+    t.is(all[0]!.Tags?.find((x) => x.Key === TAG.instance)?.Value, row.id);
+    t.falsy(all[0]!.Tags?.some((x) => x.Key === TAG.freeForRole), 'no longer free');
+    t.true(lines.some((l) => l.includes(`${row.id}: Elastic IP ${PublicIp} (kept from a router that was replaced)`)), 'adopted, not allocated');
+  };
+
+  // Terminated behind Scalarium's back: the row fails, its replacement adopts the address.
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [first!.providerRef!] }));
+  await converge(c);
+  const [second] = await assertOnline(t, c, 'router', 1);
+  t.not(second!.id, first!.id);
+  t.not(second!.providerRef, first!.providerRef);
+  t.regex((await rows(c)).find((r) => r.id === first!.id)?.failure ?? '', /terminated outside Scalarium/);
+  await assertKeptFor(second!);
+
+  // Replaced by healing: the row is given up (failed), then terminated; the address stays free meanwhile.
+  await updateInstance(db(), second!.id, { state: 'failed', failure: 'replaced by healing: no heartbeat for 6 s (test)' });
+  await provider().terminate(second!);
+  const free = await clusterAddresses(c);
+  t.is(free.length, 1);
+  t.is(free[0]!.AllocationId, AllocationId);
+  t.is(free[0]!.Tags?.find((x) => x.Key === TAG.freeForRole)?.Value, 'router');
+  t.falsy(free[0]!.Tags?.some((x) => x.Key === TAG.instance), 'it belongs to no row while free');
+  await converge(c);
+  const [third] = await assertOnline(t, c, 'router', 1);
+  t.false([first!.id, second!.id].includes(third!.id));
+  await assertKeptFor(third!);
+
+  // The router role scaled down: the address is released.
+  await setRoleCounts(db(), c.id, { router: 0 });
+  await converge(c);
+  t.deepEqual(await clusterAddresses(c), [], 'released');
+  t.is((await tagged(c, ALIVE)).length, 0);
+});
+
+test.serial('a free Elastic IP is released when routers are scaled down before a replacement took it, and when the cluster is destroyed', async (t) => {
+  const c = await cluster('portal', [{ name: 'router', count: 1 }], { elasticIpForRouters: true });
+  await converge(c);
+  const [row] = await assertOnline(t, c, 'router', 1);
+  // Replaced by healing, but the role is scaled to 0 before any replacement: the sweep releases it.
+  await updateInstance(db(), row!.id, { state: 'failed', failure: 'replaced by healing: test' });
+  await provider().terminate(row!);
+  t.is((await clusterAddresses(c))[0]?.Tags?.find((x) => x.Key === TAG.freeForRole)?.Value, 'router');
+  await setRoleCounts(db(), c.id, { router: 0 });
+  await converge(c);
+  t.deepEqual(await clusterAddresses(c), [], 'not wanted any more: released');
+
+  // Destroyed with an address kept free: released with the cluster.
+  await setRoleCounts(db(), c.id, { router: 1 });
+  await converge(c);
+  const [next] = await assertOnline(t, c, 'router', 1);
+  await updateInstance(db(), next!.id, { state: 'failed', failure: 'replaced by healing: test' });
+  await provider().terminate(next!);
+  t.is((await clusterAddresses(c)).length, 1, 'kept free');
+  const uid = ((await getClusterSettings(db(), c)) as Ec2Settings).clusterUid!;
+  await destroyCluster(running.scalarium, { user: { name: 'ec2-test' }, tokenName: 'test' } as unknown as Principal, 'portal');
+  const left = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: ['portal'] }, { Name: `tag:${TAG.clusterUid}`, Values: [uid] }] }));
+  t.deepEqual(left.Addresses ?? [], [], 'released with the cluster');
+  t.true(lines.some((l) => /cluster portal destroyed: released Elastic IP/.test(l)), 'the free one, once the cluster was gone');
 });
 
 test.serial('a scale while an instance boots launches the others at once; the slow boot holds up only its own row', async (t) => {

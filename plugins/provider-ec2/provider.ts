@@ -10,7 +10,8 @@
 //      row id, tags, user-data with a fresh instance token), all at once, unless its role is
 //      backing off after failures or the cluster hit its launches-per-hour guard (launch-guard.ts);
 //   4. orphans — instances with our tags that no row wants — are reported, and terminated once
-//      they have been orphans for orphanGraceMs.
+//      they have been orphans for orphanGraceMs; the routers' Elastic IPs are sorted out (a failed
+//      router's is kept free for its replacement while the cluster wants it, elastic-ips.ts).
 // The pass does not wait for boots or drains: each launched row is then 'booting', watched on its
 // own (background.ts) until its agent connects and its setup event has run ('online'); an agent
 // that does not connect within bootTimeoutMs of the launch fails that row only, and its instance
@@ -18,12 +19,13 @@
 // while an instance boots launches at once, and a slow boot holds up nothing but itself.
 import crypto from 'node:crypto';
 import {
-  shutdownInstance, waitUntilOnline, findClusterById, findInstance, insertInstance, listInstances, setInstanceToken,
-  updateInstance, listRoles, limitEnv, type Scalarium, type Provider, type Cluster, type Instance, type InstanceState,
-  type Peer,
+  configureCluster, shutdownInstance, waitUntilOnline, findCluster, findClusterById, findInstance, insertInstance, listInstances,
+  setInstanceToken, updateInstance, listRoles, limitEnv, type Scalarium, type Provider, type Cluster, type Instance,
+  type InstanceState, type Peer,
 } from '../../server/plugin-api.ts';
 import type { Ec2Cloud, CloudInstance } from './cloud.ts';
-import { findOrphans, OrphanTracker, WANTING_STATES } from './orphans.ts';
+import { addressName, planAddresses } from './address-plan.ts';
+import { findOrphans, OrphanTracker } from './orphans.ts';
 import { KeyedSerial } from './serial.ts';
 import { BackgroundWork } from './background.ts';
 import { RoleBackoff, describe, launchesPerHour, recentLaunches } from './launch-guard.ts';
@@ -34,6 +36,10 @@ import { serverBaseUrl, userDataScript } from './user-data.ts';
 /** Row states that count towards a role's desired instance count. */
 const COUNTED: InstanceState[] = ['requested', 'booting', 'setup', 'online'];
 const GONE_STATES = ['shutting-down', 'terminated'];
+/** The role whose instances get Elastic IPs (setting elasticIpForRouters). */
+const ROUTER = 'router';
+/** How long a destroyed cluster's identity is remembered from its last termination (to release its addresses). */
+const FORGET_MS = 10 * 60_000;
 /** The setup event gets at least this long once the agent has connected. */
 const SETUP_TIMEOUT_MS = 60_000;
 
@@ -85,11 +91,23 @@ function newestFirst(rows: Instance[]): Instance[] {
 export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   const { db, hub } = scalarium;
   const serial = new KeyedSerial<number>();
+  // The cluster's Elastic IP bookkeeping, one step at a time (claims run in boots, apart from the pass).
+  const addressSteps = new KeyedSerial<number>();
+  // Clusters recently terminated from, by name: once one is destroyed its settings are gone, and
+  // the addresses it kept free are released with what was remembered (its uid and credentials).
+  const lastTerminated = new Map<string, { id: number; at: number; settings: ResolvedEc2Settings }>();
   const trackers = new Map<number, OrphanTracker>();
   const backoffs = new Map<number, RoleBackoff>();
   const work = new BackgroundWork();
   const warned = new Set<string>();
   const say = (line: string) => scalarium.say(`ec2: ${line}`);
+  /** A failure said once, not once per pass, until it changes (or stops). */
+  const lastSaid = new Map<string, string>();
+  const sayOnce = (key: string, line: string) => {
+    if (lastSaid.get(key) === line) return;
+    lastSaid.set(key, line);
+    say(line);
+  };
   const stopping = new AbortController();
 
   /** Between steps: once the server is stopping (its database about to close), stop working. */
@@ -102,6 +120,26 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   const waiting = new Map<string, Set<() => void>>();
   scalarium.hooks.instanceConnected.tapPromise('provider-ec2', async ({ instance }) => {
     for (const wake of waiting.get(instance.id) ?? []) wake();
+  });
+  // A destroyed cluster (every instance terminated by now) lets go of the addresses it kept free.
+  scalarium.hooks.destroyed.tapPromise('provider-ec2', async ({ kind, name }) => {
+    if (kind !== 'cluster') return;
+    const last = lastTerminated.get(name);
+    lastTerminated.delete(name);
+    if (!last || Date.now() - last.at > FORGET_MS) return;
+    try {
+      if ((await findCluster(db, name))?.id === last.id) return;
+      const [{ createEc2Client }, { Ec2Cloud }] = await Promise.all([import('./client.ts'), import('./cloud.ts')]);
+      const client = createEc2Client(last.settings);
+      try {
+        const released = await new Ec2Cloud(client, { name, uid: last.settings.clusterUid }, last.settings.retry, say).addresses.releaseAll();
+        if (released.length) say(`cluster ${name} destroyed: released Elastic IP ${released.join(', ')}`);
+      } finally {
+        client.destroy();
+      }
+    } catch (error) {
+      say(`cluster ${name} destroyed: releasing its Elastic IPs failed: ${(error as Error).message}`);
+    }
   });
 
   /** Resolves with the instance's peer once its agent (or router) has connected. */
@@ -180,9 +218,12 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         else say(`${row.id}: not terminating ${known.id}: it is not tagged as this instance's`);
       } else if (!known) say(`${row.id}: instance ${row.providerRef} is not known to the cloud; if it shows up it is an orphan and will be terminated`);
     }
-    if (row.role === 'router') {
-      const released = await ctx.cloud.releaseElasticIps(row.id);
-      if (released.length) say(`${row.id}: released Elastic IP ${released.join(', ')}`);
+    if (row.role === ROUTER) {
+      // A failed row's address is kept for its replacement (while wanted); any other row is leaving
+      // for good (scaled down, its cluster destroyed): its address goes with it.
+      const failed = (await findInstance(db, row.id))?.state === 'failed';
+      await (failed ? sortOutAddresses(ctx) : releaseAddresses(ctx, row))
+        .catch((error: Error) => say(`${row.id}: its Elastic IP: ${error.message}; the next sweep sorts it out`));
     }
     const terminated = await ctx.cloud.terminate(targets);
     if (terminated.length) say(`${row.id}: terminating ${terminated.join(', ')}`);
@@ -209,6 +250,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
   async function settleWithCloud(ctx: Context): Promise<void> {
     const cloud = await ctx.cloud.describeCluster();
     checkStopping(ctx.cluster);
+    const gone: Instance[] = [];
     for (const row of await listInstances(db, ctx.cluster.id)) {
       if (!COUNTED.includes(row.state)) continue;
       if (row.providerRef) {
@@ -216,7 +258,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         const instance = cloud.find((i) => i.id === row.providerRef);
         if (instance && GONE_STATES.includes(instance.state)) {
           await fail(row, `instance ${instance.id} was ${instance.state} outside Scalarium${instance.stateReason ? ` (${instance.stateReason})` : ''}`);
-          if (row.role === 'router') await ctx.cloud.releaseElasticIps(row.id).catch(() => []);
+          gone.push(row);
         }
       } else if (row.state !== 'requested') {
         // A previous life launched (or was launching) this row but its instance id was never
@@ -232,6 +274,60 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         }
       }
     }
+    // A router's address is kept for its replacement (launched later in this pass).
+    if (gone.some((r) => r.role === ROUTER)) {
+      await sortOutAddresses(ctx).catch((error: Error) => say(`cluster ${ctx.cluster.name}: sorting out Elastic IPs: ${error.message}`));
+    }
+    // The routers stop sending requests to what is gone now, not once the replacement is online
+    // (configure publishes their tables). Not waited for: the pass never waits on agents.
+    const left = gone.filter((r) => r.state === 'online').map((r) => r.id);
+    if (left.length) {
+      void configureCluster(scalarium, ctx.cluster, `${left.join(', ')} terminated outside Scalarium`)
+        .catch((error: Error) => say(`cluster ${ctx.cluster.name}: configure without ${left.join(', ')}: ${error.message}`));
+    }
+  }
+
+  /** How many Elastic IPs the cluster wants: one per router it wants, if its routers get them. */
+  async function wantedAddresses(ctx: Context): Promise<number> {
+    if (!ctx.settings.elasticIpForRouters) return 0;
+    return (await listRoles(db, ctx.cluster.id)).find((r) => r.name === ROUTER)?.count ?? 0;
+  }
+
+  /**
+   * The addresses no router row holds — free ones, those of failed or stopped rows: kept free for
+   * the role as long as it wants more than its rows hold, released beyond that.
+   */
+  function sortOutAddresses(ctx: Context): Promise<void> {
+    return addressSteps.run(ctx.cluster.id, async () => {
+      // Cloud first, rows second: a row that claims an address meanwhile is seen holding it.
+      const addresses = await ctx.cloud.addresses.list();
+      if (!addresses.length) return;
+      const rows = new Map((await listInstances(db, ctx.cluster.id)).map((r) => [r.id, r.state] as const));
+      const plan = planAddresses(addresses, ROUTER, await wantedAddresses(ctx), rows, COUNTED);
+      for (const address of plan.free) {
+        await ctx.cloud.addresses.makeFree(address, ROUTER);
+        say(`cluster ${ctx.cluster.name}: Elastic IP ${addressName(address)}${address.row ? ` of ${address.row}` : ''} kept for the next ${ROUTER}`);
+      }
+      for (const address of plan.release) {
+        await ctx.cloud.addresses.release(address);
+        say(`cluster ${ctx.cluster.name}: released Elastic IP ${addressName(address)}${address.row ? ` of ${address.row}` : ''} (not wanted any more)`);
+      }
+    });
+  }
+
+  /** The row leaves for good: its addresses are released. */
+  function releaseAddresses(ctx: Context, row: Instance): Promise<void> {
+    return addressSteps.run(ctx.cluster.id, async () => {
+      const released = await ctx.cloud.addresses.releaseRow(row.id);
+      if (released.length) say(`${row.id}: released Elastic IP ${released.join(', ')}`);
+    });
+  }
+
+  /** A router's address — its own, one kept free for routers, or a new one — associated with its instance. */
+  async function attachAddress(ctx: Context, row: Instance, instanceId: string, deadline: number): Promise<void> {
+    const { address, how } = await addressSteps.run(ctx.cluster.id, () => ctx.cloud.addresses.claim(row));
+    await ctx.cloud.addresses.associate(address, instanceId, deadline);
+    say(`${row.id}: Elastic IP ${addressName(address)}${how === 'adopted' ? ' (kept from a router that was replaced)' : ''}`);
   }
 
   /** Step 2: rows to match the role counts. Returns the surplus rows, newest first. */
@@ -299,10 +395,9 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     if (known && GONE_STATES.includes(known.state)) {
       throw new BootFailure(`instance ${known.id} was ${known.state} while booting${known.stateReason ? ` (${known.stateReason})` : ''}`);
     }
-    if (row.role === 'router' && ctx.settings.elasticIpForRouters) {
+    if (row.role === ROUTER && ctx.settings.elasticIpForRouters) {
       try {
-        const ip = await ctx.cloud.ensureElasticIp(row, providerRef, deadline);
-        say(`${row.id}: Elastic IP ${ip}`);
+        await attachAddress(ctx, row, providerRef, deadline);
       } catch (error) {
         say(`${row.id}: could not attach an Elastic IP: ${(error as Error).message}`);
       }
@@ -353,15 +448,16 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
     for (const orphan of fresh) {
       say(`cluster ${ctx.cluster.name}: orphan instance ${orphan.id} (tagged ${TAG.instance}=${tagValue(orphan.tags, TAG.instance) ?? '?'}) is wanted by no instance row; terminating it after ${seconds(ctx.settings.orphanGraceMs)}`);
     }
-    if (!due.length) return;
-    const terminated = await ctx.cloud.terminate(due);
-    for (const id of terminated) tracker.forget(id);
-    say(`cluster ${ctx.cluster.name}: terminated orphan instance(s) ${terminated.join(', ')}`);
-    for (const orphan of due) {
-      // A duplicate's address belongs to the row's real instance; a rowless router's is released.
-      const orphanRow = tagValue(orphan.tags, TAG.instance);
-      const wanted = rows.some((r) => r.id === orphanRow && WANTING_STATES.includes(r.state));
-      if (orphanRow && !wanted && tagValue(orphan.tags, TAG.role) === 'router') await ctx.cloud.releaseElasticIps(orphanRow).catch(() => []);
+    if (due.length) {
+      const terminated = await ctx.cloud.terminate(due);
+      for (const id of terminated) tracker.forget(id);
+      say(`cluster ${ctx.cluster.name}: terminated orphan instance(s) ${terminated.join(', ')}`);
+    }
+    // Addresses no router row holds (a rowless orphan's, a failed row's, free ones beyond what the
+    // cluster wants) are kept free or released: none is left behind for ever.
+    if (ctx.settings.elasticIpForRouters || rows.some((r) => r.role === ROUTER)) {
+      const key = `addresses:${ctx.cluster.id}`;
+      await sortOutAddresses(ctx).then(() => lastSaid.delete(key), (error: Error) => sayOnce(key, `cluster ${ctx.cluster.name}: sorting out Elastic IPs failed: ${error.message}`));
     }
   }
 
@@ -484,7 +580,11 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
         say(`${instance.id}: its cluster is gone; nothing this provider can identify as its instance`);
         return;
       }
-      await withContext(cluster, (ctx) => terminateRow(ctx, instance));
+      await withContext(cluster, (ctx) => {
+        for (const [name, last] of lastTerminated) if (Date.now() - last.at > FORGET_MS) lastTerminated.delete(name);
+        lastTerminated.set(cluster.name, { id: cluster.id, at: Date.now(), settings: ctx.settings });
+        return terminateRow(ctx, instance);
+      });
     },
     settled: (cluster) => work.settled(cluster.id),
     async close() {

@@ -9,6 +9,8 @@ export const TAG = {
   clusterUid: 'scalarium:cluster-uid',
   role: 'scalarium:role',
   instance: 'scalarium:instance',
+  /** On an Elastic IP that belongs to no row: the role whose next row adopts it (elastic-ips.ts). */
+  freeForRole: 'scalarium:free-for-role',
 } as const;
 
 export interface ClusterIdentity {

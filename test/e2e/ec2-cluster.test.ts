@@ -1,9 +1,10 @@
 // An ec2 cluster end to end, with moto as the EC2 API and the cloud sandbox booting each instance's
 // real user-data (which downloads and starts a real agent or router): push an app to 2 app
 // instances behind 1 router and get it through that router; scale the app role 2 → 5 → 2 while a
-// poller checks that no request fails and that configure reaches every online instance.
+// poller checks that no request fails and that configure reaches every online instance; then
+// terminate an app instance behind Scalarium's back: it is replaced while the app keeps serving.
 import test from 'ava';
-import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstanceAttributeCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startMoto, freePort, type Moto } from '../helpers/moto.ts';
 import { startCloudSandbox, type CloudSandbox } from '../helpers/cloud-sandbox.ts';
@@ -17,15 +18,17 @@ let moto: Moto;
 let sandbox: CloudSandbox;
 let routerPort: number;
 
-interface ClusterInfo { instances: Array<{ id: string; role: string; state: string; address: string | null; providerRef: string | null }> }
+interface ClusterInfo { instances: Array<{ id: string; role: string; state: string; address: string | null; providerRef: string | null; failure: string | null }> }
+interface Proc { instance: string; type: string; state: string }
 interface EventRun { id: number; instanceId: string; event: string; status: string }
 
 test.before(async () => {
   moto = await startMoto();
   routerPort = await freePort();
   sandbox = await startCloudSandbox({ endpoint: moto.url, region: REGION, routerPort });
-  // Instances report every second: the metrics, usage and Prometheus checks need not wait 10 s.
-  server = await startTestServer({ env: { SCALARIUM_METRICS_INTERVAL: '1' } });
+  // Instances report every second: the metrics, usage and Prometheus checks need not wait 10 s. A
+  // cluster pass every 3 s: an instance terminated behind Scalarium's back is noticed soon.
+  server = await startTestServer({ env: { SCALARIUM_METRICS_INTERVAL: '1', SCALARIUM_RECONCILE_INTERVAL: '3' } });
 });
 
 test.after.always(async () => {
@@ -149,5 +152,66 @@ test.serial('scale the app role 2 → 5 → 2: configure reaches every instance,
   const ps = (await server.api('GET', '/api/apps/shop/ps')).body as Array<{ instance: string; state: string }>;
   const remaining = new Set(online(two, 'app').map((i) => i.id));
   t.true(ps.length === 2 && ps.every((p) => remaining.has(p.instance) && p.state === 'ready'), JSON.stringify(ps));
+  t.is((await getViaRouter(routerPort, HOST)).body, 'hello from v1');
+});
+
+test.serial('an app instance terminated behind Scalarium\'s back is replaced; the app keeps serving through the router', async (t) => {
+  const runs = async (): Promise<EventRun[]> => (await server.api('GET', '/api/clusters/prod/events?limit=1000')).body;
+  const webs = async () => ((await server.api('GET', '/api/apps/shop/ps')).body as Proc[]).filter((p) => p.type === 'web');
+  const readyOnOnline = async (info: ClusterInfo) => {
+    const hosts = new Set(online(info, 'app').map((i) => i.id));
+    return (await webs()).filter((p) => p.state === 'ready' && hosts.has(p.instance));
+  };
+
+  t.is((await server.api('PATCH', '/api/apps/shop/formation', { web: 2 })).status, 200);
+  const spread = await until('two ready web processes on two different app instances', async () => {
+    const ready = await readyOnOnline(await cluster());
+    return ready.length === 2 && new Set(ready.map((p) => p.instance)).size === 2 && ready;
+  }, 120_000);
+  const before = await cluster();
+  const victim = before.instances.find((i) => i.id === spread[0]!.instance)!;
+  t.truthy(victim.providerRef?.startsWith('i-'), JSON.stringify(victim));
+
+  const mark = Math.max(0, ...(await runs()).map((r) => r.id));
+  const poller = startPoller(routerPort, HOST);
+  await new Promise((r) => setTimeout(r, 500));
+  const ec2 = new EC2Client({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  t.teardown(() => ec2.destroy());
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim.providerRef!] }));
+
+  const after = await until('a new app instance online in place of the terminated one', async () => {
+    const c = await cluster();
+    const gone = c.instances.find((i) => i.id === victim.id);
+    const fresh = online(c, 'app').filter((i) => !before.instances.some((b) => b.id === i.id));
+    return gone && ['failed', 'stopped'].includes(gone.state) && fresh.length === 1 && online(c, 'app').length === 2 && c;
+  }, 180_000);
+  const gone = after.instances.find((i) => i.id === victim.id)!;
+  t.regex(gone.failure ?? '', /was (terminated|shutting-down) outside Scalarium|replaced by healing/, JSON.stringify(gone));
+  const replacement = online(after, 'app').find((i) => !before.instances.some((b) => b.id === i.id))!;
+  t.not(replacement.id, victim.id);
+  t.truthy(replacement.providerRef?.startsWith('i-'));
+  t.not(replacement.providerRef, victim.providerRef);
+
+  const since = await until('configure on every online app instance since the termination', async () => {
+    const c = await cluster();
+    const r = (await runs()).filter((x) => x.id > mark);
+    return online(c, 'app').every((i) => r.some((x) => x.event === 'configure' && x.instanceId === i.id && x.status === 'succeeded')) &&
+      !r.some((x) => x.status === 'running') && r;
+  }, 120_000);
+  // The cluster was reconfigured without the terminated instance at once, not only once its
+  // replacement came online: a configure reached the surviving instance before the replacement's setup.
+  const survivor = online(after, 'app').find((i) => i.id !== replacement.id)!;
+  const setup = since.find((x) => x.event === 'setup' && x.instanceId === replacement.id);
+  t.truthy(setup, JSON.stringify(since));
+  t.true(since.some((x) => x.event === 'configure' && x.instanceId === survivor.id && x.id < setup!.id), JSON.stringify(since));
+  const whole = await until('2 ready web processes on online instances', async () => {
+    const ready = await readyOnOnline(await cluster());
+    return ready.length === 2 && ready;
+  }, 120_000);
+  t.false(whole.some((p) => p.instance === victim.id), 'no web process is left on the terminated instance');
+
+  const polled = await poller.stop();
+  t.deepEqual(polled.errors, [], 'the app kept serving through the router');
+  t.true(polled.total > 20, `only ${polled.total} requests were made`);
   t.is((await getViaRouter(routerPort, HOST)).body, 'hello from v1');
 });
