@@ -19,6 +19,15 @@ import type { HealingPolicy } from './policy.ts';
 export const WATCH_MS = 500;
 export const ACTOR = 'healing';
 const IN_FLIGHT_GRACE_MS = 1000;
+/** Terminations under way at once (each is a cloud call, or a local agent's stop with its grace period). */
+const TERMINATE_AT_ONCE = 20;
+
+async function runLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await task(items[next++]!);
+  }));
+}
 
 export interface InstanceHealth { instance: string; role: string; silentForMs: number; status: 'ok' | 'suspect' | 'replacing' }
 
@@ -79,6 +88,7 @@ export class Healer {
     if (!policy.enabled) return;
     const { verdict, rows } = await this.judge(cluster, policy);
     if (verdict.paused) return;
+    const due: Array<{ row: Instance; reason: string }> = [];
     for (const { instance, reason } of verdict.replace) {
       if (this.replacing.has(instance.id)) continue;
       if (policy.dryRun) {
@@ -99,8 +109,9 @@ export class Healer {
       }
       if (flapping) this.flapReplaced.set(instance.id, Date.now());
       const row = rows.find((r) => r.id === instance.id);
-      if (row) await this.replace(cluster, row, reason);
+      if (row) due.push({ row, reason });
     }
+    if (due.length) await this.replace(cluster, due);
   }
 
   private say(line: string): void {
@@ -162,38 +173,51 @@ export class Healer {
     }
   }
 
-  private async replace(cluster: Cluster, row: Instance, reason: string): Promise<void> {
+  /**
+   * All of a pass's replacements together (a tenth of a fleet may go at once): each given up, one
+   * configure for all, one grace period, then the terminations side by side.
+   */
+  private async replace(cluster: Cluster, due: Array<{ row: Instance; reason: string }>): Promise<void> {
     const { db } = this.scalarium;
-    this.replacing.add(row.id);
+    for (const { row } of due) this.replacing.add(row.id);
     try {
-      await addEvent(db, cluster.id, 'replacing', row.id, reason);
-      await audit(this.scalarium, ACTOR, 'instance.replace', row.id, { detail: { cluster: cluster.name, role: row.role, reason } });
-      this.say(`${row.id} (cluster ${cluster.name}): replacing it: ${reason}`);
-      // Given up on first: out of every count and route, and a late return cannot rejoin as it.
-      await updateInstance(db, row.id, { state: 'failed', failure: `replaced by healing: ${reason}`.slice(0, 1000) });
-      await setInstanceToken(db, row.id, crypto.randomBytes(32).toString('base64url'));
-      this.scalarium.hub.peer(row.id)?.socket.terminate();
-      await configureCluster(this.scalarium, cluster, `healing replaces ${row.id}`).catch((error: Error) => this.say(`configure without ${row.id}: ${error.message}`));
-      // Requests the routers had sent its processes before the new table finish (if they still can).
+      for (const { row, reason } of due) {
+        await addEvent(db, cluster.id, 'replacing', row.id, reason);
+        await audit(this.scalarium, ACTOR, 'instance.replace', row.id, { detail: { cluster: cluster.name, role: row.role, reason } });
+        this.say(`${row.id} (cluster ${cluster.name}): replacing it: ${reason}`);
+        // Given up on first: out of every count and route, and a late return cannot rejoin as it.
+        await updateInstance(db, row.id, { state: 'failed', failure: `replaced by healing: ${reason}`.slice(0, 1000) });
+        await setInstanceToken(db, row.id, crypto.randomBytes(32).toString('base64url'));
+        this.scalarium.hub.peer(row.id)?.socket.terminate();
+      }
+      const names = due.length === 1 ? due[0]!.row.id : `${due.length} instances`;
+      await configureCluster(this.scalarium, cluster, `healing replaces ${names}`).catch((error: Error) => this.say(`configure without ${names}: ${error.message}`));
+      // Requests the routers had sent their processes before the new table finish (if they still can).
       await new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_GRACE_MS));
-      await this.scalarium.provider(cluster.provider).terminate(row);
-      // Never seen, from now: a provider that brings the same id back (local, simulated) gets it set
-      // up anew. (After the termination: the hub writes lastSeenAt when the connection ends.)
-      await updateInstance(db, row.id, { lastSeenAt: null });
-      await addEvent(db, cluster.id, 'replaced', row.id, `terminated; cluster ${cluster.name} brings up its replacement (role ${row.role})`);
-    } catch (error) {
-      await addEvent(db, cluster.id, 'failed', row.id, `replacing it failed: ${(error as Error).message}`).catch(() => {});
+      await runLimited(due, TERMINATE_AT_ONCE, async ({ row }) => {
+        try {
+          await this.scalarium.provider(cluster.provider).terminate(row);
+          // Never seen, from now: a provider that brings the same id back (local, simulated) gets it set
+          // up anew. (After the termination: the hub writes lastSeenAt when the connection ends.)
+          await updateInstance(db, row.id, { lastSeenAt: null });
+          await addEvent(db, cluster.id, 'replaced', row.id, `terminated; cluster ${cluster.name} brings up its replacement (role ${row.role})`);
+        } catch (error) {
+          await addEvent(db, cluster.id, 'failed', row.id, `replacing it failed: ${(error as Error).message}`).catch(() => {});
+        }
+      });
     } finally {
-      this.replacing.delete(row.id);
-      this.suspects.delete(row.id);
-      this.returns.delete(row.id);
-      this.wouldReplace.delete(row.id);
+      for (const { row } of due) {
+        this.replacing.delete(row.id);
+        this.suspects.delete(row.id);
+        this.returns.delete(row.id);
+        this.wouldReplace.delete(row.id);
+      }
     }
     // Its apps go onto the instances that remain while the replacement boots (when there is room).
     const moved = (async () => {
       for (const app of (await listApps(db)).filter((a) => a.cluster_id === cluster.id)) {
         if (this.closed) return;
-        await reconcileApp(this.scalarium, app).catch((error: Error) => this.say(`moving ${app.name} off ${row.id}: ${error.message}`));
+        await reconcileApp(this.scalarium, app).catch((error: Error) => this.say(`moving ${app.name} off replaced instances: ${error.message}`));
       }
     })();
     this.background.add(moved);
