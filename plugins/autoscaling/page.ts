@@ -18,16 +18,20 @@ export const clusterAutoscalePath = (cluster: string): string => `/clusters/${en
 export const appAutoscalePath = (app: string): string => `/apps/${encodeURIComponent(app)}/autoscaling`;
 
 const HOUR_MS = 3_600_000;
+/** The samples live in this server's memory: the graphs span them (at least 10 minutes, at most an hour). */
+const MIN_SPAN_MS = 10 * 60_000;
+/** Two graphs side by side in the content column. */
+const GRAPH_WIDTH = 520;
 
 function graphs(view: TargetView, name: string): GraphOptions[] {
   const to = Date.now();
-  const from = to - HOUR_MS;
+  const from = Math.max(to - HOUR_MS, Math.min(view.samples[0]?.at ?? to, to - MIN_SPAN_MS));
   const points = view.samples.filter((s) => s.at >= from);
   const stepMs = points.length > 1 ? Math.max(1000, Math.round((points.at(-1)!.at - points[0]!.at) / (points.length - 1))) : 10_000;
-  const count: GraphOptions = { id: `count-${name}`, title: `${name}: count`, unit: 'count', from, to, stepMs, series: [{ label: 'count', points: points.map((p) => ({ at: p.at, value: p.count })) }] };
+  const count: GraphOptions = { id: `count-${name}`, title: `${name}: count`, unit: 'count', from, to, stepMs, width: GRAPH_WIDTH, series: [{ label: 'count', points: points.map((p) => ({ at: p.at, value: p.count })) }] };
   if (!view.policy) return [count];
   const unit = view.policy.metric === 'p95' ? 'ms' : view.policy.metric === 'load' ? 'load' : view.policy.metric === 'requests' ? 'per_second' : 'percent';
-  return [count, { id: `metric-${name}`, title: `${name}: ${view.policy.metric}`, unit, from, to, stepMs, series: [{ label: view.policy.metric, points: points.map((p) => ({ at: p.at, value: p.value })) }] }];
+  return [count, { id: `metric-${name}`, title: `${name}: ${view.policy.metric}`, unit, from, to, stepMs, width: GRAPH_WIDTH, series: [{ label: view.policy.metric, points: points.map((p) => ({ at: p.at, value: p.value })) }] }];
 }
 
 /** The form's fields as the API's body: empty fields are left out. */

@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import {
   authorizeCluster, clusterTabs, flash, formPost, mayOnCluster, requireSession, view, withNotice,
-  type FormError, type Scalarium, type UiSession,
+  type Form, type FormError, type Scalarium, type UiSession,
 } from '../../server/plugin-api.ts';
 import type { Healer } from './healer.ts';
 import { healingOf, setHealing } from './service.ts';
@@ -12,11 +12,15 @@ import { healingOf, setHealing } from './service.ts';
 export const healingPath = (cluster: string): string => `/clusters/${encodeURIComponent(cluster)}/healing`;
 
 export function healingPages(scalarium: Scalarium, healer: Healer, router: Router): void {
-  async function render(ctx: Koa.Context, session: UiSession, cluster: string, messages: { notice?: string; error?: FormError } = {}) {
+  async function render(ctx: Koa.Context, session: UiSession, cluster: string, messages: { notice?: string; error?: FormError } = {}, form?: Form) {
     const healing = await healingOf(scalarium, healer, cluster);
+    // The form shows the stored policy, or what was typed when it came back with an error.
+    const fields = form
+      ? { enabled: form.enabled === 'on', dryRun: form.dryRun === 'on', suspectAfter: form.suspectAfter ?? '', replaceAfter: form.replaceAfter ?? '' }
+      : healing.policy;
     view(scalarium, ctx, 'healing/healing', {
       title: `Cluster ${healing.cluster} · healing`, clusterName: healing.cluster, ...clusterTabs(scalarium, session, healing.cluster, healingPath(healing.cluster)),
-      healing, canScale: await mayOnCluster(scalarium, session.principal, 'scale', healing.cluster), ...messages,
+      healing, fields, canScale: await mayOnCluster(scalarium, session.principal, 'scale', healing.cluster), ...messages,
     }, session);
   }
 
@@ -36,6 +40,6 @@ export function healingPages(scalarium: Scalarium, healer: Healer, router: Route
       });
       return withNotice(healingPath(answer.cluster), `Healing of ${answer.cluster}: ${answer.policy.described}`);
     },
-    rerender: (ctx, session, _form, error) => render(ctx, session, ctx.params.cluster!, { error }),
+    rerender: (ctx, session, form, error) => render(ctx, session, ctx.params.cluster!, { error }, form),
   });
 }
