@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: statistics, table printing, argument parsing, free ports,
 // and a cleanup registry so that Ctrl-C still stops every server and process a benchmark started.
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,6 +79,28 @@ export function machine(): string {
 export function load(): string {
   return os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 }
+
+/** User and system CPU of a process from /proc, in ms (Linux); undefined elsewhere. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ 100
+  } catch {
+    return undefined;
+  }
+}
+
+export function procRssBytes(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes as MB (MiB), or "-" when unknown. */
+export const mb = (bytes: number | undefined) => (bytes === undefined ? '-' : fmt(bytes / 2 ** 20));
 
 // Cleanups run in reverse order, on success, on error, and on SIGINT/SIGTERM.
 const cleanups: Array<() => unknown> = [];

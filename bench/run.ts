@@ -2,6 +2,8 @@
 //   node --import tsx bench/push-to-live.ts [--runs 5]
 //   node --import tsx bench/router.ts [--duration 10] [--connections 50]
 //   node --import tsx bench/cli-start.ts [--runs 10]
+// The 1,000-instance ones (simulated-fleet.ts, healing-simulated.ts, metric-store.ts…) run alone only (bench/README.md):
+//   node --import tsx bench/healing-simulated.ts [--instances 1000] [--kill 100] [--suspect-after 2] [--replace-after 3]
 // Options given here are passed on: npm run bench -- --runs 3 --duration 5
 import { pushToLive } from './push-to-live.ts';
 import { routerBench } from './router.ts';

@@ -11,40 +11,18 @@
 // Prints figures and the machine; no thresholds.
 //
 //   node --import tsx bench/simulated-fleet.ts [--instances 1000] [--duration 60] [--scale-to 500]
-import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createTestScalarium, type TestScalarium } from '../test/helpers/harness.ts';
 import { createCluster, listEventRuns, setRoleCounts, type ClusterSettings } from '../server/db/clusters.ts';
 import { listInstances, type Cluster } from '../server/db/instances.ts';
 import { reconcileCluster } from '../server/core/cluster-service.ts';
 import { PROVIDER, simulatedCloud } from '../plugins/provider-simulated/index.ts';
-import { fmt, intArg, isMain, load, machine, onCleanup, printTable, runCleanups, sleep } from './lib.ts';
+import { fmt, intArg, isMain, load, machine, mb, onCleanup, printTable, procCpuMs, procRssBytes, runCleanups, sleep } from './lib.ts';
 
 const METRICS_INTERVAL_S = 10;
 const WARM_UP_MS = 15_000;
 
 export interface SimulatedFleetOptions { instances: number; duration: number; scaleTo: number }
-
-/** User and system CPU of a process from /proc, in ms (Linux); undefined elsewhere. */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ 100
-  } catch {
-    return undefined;
-  }
-}
-
-function procRssBytes(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const mb = (bytes: number | undefined) => (bytes === undefined ? '-' : fmt(bytes / 2 ** 20));
 
 async function simulatedCluster(s: TestScalarium, name: string, roles: Record<string, number>, settings: Record<string, number>): Promise<Cluster> {
   // Core's functions rather than POST /api/clusters: the API allows 100 instances per role and keeps only core's settings.

@@ -41,9 +41,10 @@ export class AlertEngine {
     return this.ticking;
   }
 
-  /** Waits for an evaluation under way (the server is stopping). */
+  /** Waits for an evaluation and the transitions under way (the server is stopping). */
   async settled(): Promise<void> {
     await this.ticking?.catch(() => undefined);
+    await this.turn.catch(() => undefined);
   }
 
   // ── events ───────────────────────────────────────────────────────────────────────────────────

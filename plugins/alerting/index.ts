@@ -31,7 +31,9 @@ export const alertingPlugin: Plugin = {
       if (change.state === 'crashed' || change.state === 'failed') void engine.processCrashed(change.app, change.type, change.reason).catch(say('crash'));
     });
     scalarium.hooks.instanceDisconnected.tapPromise(NAME, async ({ instance, cluster }) => engine.instanceGone(instance.id, cluster.name));
-    scalarium.hooks.instanceConnected.tapPromise(NAME, ({ instance, cluster }) => engine.instanceBack(instance.id, cluster.name).catch(say('instance back')));
+    // Not awaited: the engine's one chain must not hold up the instance's setup (a hundred
+    // replacements coming back at once queued behind it: bench/healing-simulated.ts); close waits for it.
+    scalarium.hooks.instanceConnected.tapPromise(NAME, async ({ instance, cluster }) => void engine.instanceBack(instance.id, cluster.name).catch(say('instance back')));
     scalarium.hooks.destroyed.tapPromise(NAME, async ({ kind, name }) => {
       engine.forget(kind, name);
       // The app is gone either way: a failure here must not fail its destroy.
