@@ -70,6 +70,18 @@ const EXPECTED: Record<string, Action> = {
   'POST /api/clusters/:cluster/alerts': 'manage',
   'DELETE /api/clusters/:cluster/alerts/:id': 'manage',
   'GET /api/clusters/:cluster/alerts/history': 'read',
+  'GET /api/clusters/:cluster/healing': 'read',
+  'PUT /api/clusters/:cluster/healing': 'scale',
+  'GET /api/clusters/:cluster/autoscale': 'read',
+  'PUT /api/clusters/:cluster/autoscale/:role': 'scale',
+  'DELETE /api/clusters/:cluster/autoscale/:role': 'scale',
+  'POST /api/clusters/:cluster/autoscale/:role/schedules': 'scale',
+  'DELETE /api/clusters/:cluster/autoscale/schedules/:id': 'scale',
+  'GET /api/apps/:app/autoscale': 'read',
+  'PUT /api/apps/:app/autoscale/:type': 'scale',
+  'DELETE /api/apps/:app/autoscale/:type': 'scale',
+  'POST /api/apps/:app/autoscale/:type/schedules': 'scale',
+  'DELETE /api/apps/:app/autoscale/schedules/:id': 'scale',
   'GET /api/alerts/builtin': 'read',
   'PUT /api/alerts/builtin/:name': 'admin',
   'GET /api/notifiers': 'read',
@@ -452,7 +464,91 @@ function removesDrain(baseOf: (target: string) => string): RouteCase['prepare'] 
   };
 }
 
+/** Healing and autoscaling of a cluster (plugins/healing, plugins/autoscaling), as the admin sees them. */
+const autoscaleOf = async (cluster: string) => (await admin('GET', `/api/clusters/${cluster}/autoscale`, undefined, 200)).body as {
+  targets: Array<{ role: string; policy: unknown; schedules: Array<{ id: number }> }>;
+};
+const MATRIX_POLICY = { metric: 'cpu', min: 0, max: 2, above: 90 };
+const MATRIX_SCHEDULE = { count: 0, cron: '0 3 * * *', tz: 'UTC' };
+
+/** An app without a release has no process type to scale: allowed → 409 no_release, nothing stored. */
+function noReleaseAutoscale(pathOf: (app: string) => string, body: unknown): RouteCase['prepare'] {
+  return async (_p, target) => ({
+    path: pathOf(target!), body, ok: [409],
+    async verify(t, allowed, res) {
+      if (allowed) t.is(res.body.error?.code, 'no_release');
+      t.deepEqual((await admin('GET', `/api/apps/${target}/autoscale`, undefined, 200)).body.targets, [], 'nothing stored');
+    },
+  });
+}
+
 const CASES: Record<string, RouteCase> = {
+  'GET /api/clusters/:cluster/healing': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/healing`) },
+  'PUT /api/clusters/:cluster/healing': {
+    resource: 'cluster', targets: CLUSTER_TARGETS,
+    prepare: async (_p, target) => ({
+      path: `/api/clusters/${target}/healing`, body: { dryRun: true }, ok: [200],
+      async verify(t, allowed) {
+        const policy = (await admin('GET', `/api/clusters/${target}/healing`, undefined, 200)).body.policy as { dryRun: boolean };
+        t.is(policy.dryRun, allowed, 'the policy changed only if allowed');
+        if (allowed) await admin('PUT', `/api/clusters/${target}/healing`, { dryRun: false }, 200);
+      },
+    }),
+  },
+  'GET /api/clusters/:cluster/autoscale': { resource: 'cluster', targets: CLUSTER_TARGETS, prepare: read((c) => `/api/clusters/${c}/autoscale`) },
+  'PUT /api/clusters/:cluster/autoscale/:role': {
+    resource: 'cluster', targets: CLUSTER_TARGETS,
+    prepare: async (_p, target) => ({
+      path: `/api/clusters/${target}/autoscale/app`, body: MATRIX_POLICY, ok: [200],
+      async verify(t, allowed) {
+        t.is((await autoscaleOf(target!)).targets.some((x) => x.role === 'app' && x.policy), allowed, 'a policy only if allowed');
+        if (allowed) await admin('DELETE', `/api/clusters/${target}/autoscale/app`, undefined, 204);
+      },
+    }),
+  },
+  'DELETE /api/clusters/:cluster/autoscale/:role': {
+    resource: 'cluster', targets: CLUSTER_TARGETS,
+    prepare: async (_p, target) => {
+      await admin('PUT', `/api/clusters/${target}/autoscale/app`, MATRIX_POLICY, 200);
+      return {
+        path: `/api/clusters/${target}/autoscale/app`, ok: [204],
+        async verify(t, allowed) {
+          t.is((await autoscaleOf(target!)).targets.some((x) => x.role === 'app' && x.policy), !allowed, 'gone only if allowed');
+          if (!allowed) await admin('DELETE', `/api/clusters/${target}/autoscale/app`, undefined, 204);
+        },
+      };
+    },
+  },
+  'POST /api/clusters/:cluster/autoscale/:role/schedules': {
+    resource: 'cluster', targets: CLUSTER_TARGETS,
+    prepare: async (_p, target) => ({
+      path: `/api/clusters/${target}/autoscale/app/schedules`, body: MATRIX_SCHEDULE, ok: [201],
+      async verify(t, allowed, res) {
+        const ids = (await autoscaleOf(target!)).targets.flatMap((x) => x.schedules.map((sc) => sc.id));
+        t.is(ids.length > 0, allowed, 'a schedule only if allowed');
+        if (allowed) await admin('DELETE', `/api/clusters/${target}/autoscale/schedules/${res.body.id}`, undefined, 204);
+      },
+    }),
+  },
+  'DELETE /api/clusters/:cluster/autoscale/schedules/:id': {
+    resource: 'cluster', targets: CLUSTER_TARGETS,
+    prepare: async (_p, target) => {
+      const id = (await admin('POST', `/api/clusters/${target}/autoscale/app/schedules`, MATRIX_SCHEDULE, 201)).body.id as number;
+      return {
+        path: `/api/clusters/${target}/autoscale/schedules/${id}`, ok: [204],
+        async verify(t, allowed) {
+          const ids = (await autoscaleOf(target!)).targets.flatMap((x) => x.schedules.map((sc) => sc.id));
+          t.is(ids.includes(id), !allowed, 'gone only if allowed');
+          if (!allowed) await admin('DELETE', `/api/clusters/${target}/autoscale/schedules/${id}`, undefined, 204);
+        },
+      };
+    },
+  },
+  'GET /api/apps/:app/autoscale': { resource: 'app', prepare: read((a) => `/api/apps/${a}/autoscale`) },
+  'PUT /api/apps/:app/autoscale/:type': { resource: 'app', prepare: noReleaseAutoscale((a) => `/api/apps/${a}/autoscale/web`, { metric: 'cpu', min: 1, max: 2, above: 90 }) },
+  'DELETE /api/apps/:app/autoscale/:type': { resource: 'app', prepare: noReleaseAutoscale((a) => `/api/apps/${a}/autoscale/web`, undefined) },
+  'POST /api/apps/:app/autoscale/:type/schedules': { resource: 'app', prepare: noReleaseAutoscale((a) => `/api/apps/${a}/autoscale/web/schedules`, MATRIX_SCHEDULE) },
+  'DELETE /api/apps/:app/autoscale/schedules/:id': { resource: 'app', prepare: read((a) => `/api/apps/${a}/autoscale/schedules/1`, [404]) },
   'GET /api/apps/:app/drains': { resource: 'app', prepare: read((a) => `/api/apps/${a}/drains`) },
   'POST /api/apps/:app/drains': { resource: 'app', prepare: addsDrain((a) => `/api/apps/${a}`) },
   'DELETE /api/apps/:app/drains/:drain': { resource: 'app', prepare: removesDrain((a) => `/api/apps/${a}`) },
