@@ -20,6 +20,9 @@ export interface Peer {
 interface Pending {
   /** Only this instance may answer (request ids are sequential, so another could guess them). */
   instanceId: string;
+  /** The connection it went out on: once that closes no answer can come (a new one starts afresh). */
+  socket: WebSocket;
+  op: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -93,7 +96,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
         this.pending.delete(reqId);
         reject(new Error(`instance ${instanceId} did not answer "${request.op}" within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
-      this.pending.set(reqId, { instanceId, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(reqId, { instanceId, socket: peer.socket, op: request.op, resolve: resolve as (v: unknown) => void, reject, timer });
       peer.socket.send(JSON.stringify({ type: 'request', reqId, ...request }));
     });
   }
@@ -148,6 +151,14 @@ export class AgentHub extends EventEmitter<HubEvents> {
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
+      // What was asked on this connection fails now, not at its timeout (a deploy must not wait
+      // a minute for an instance that went away).
+      for (const [reqId, pending] of this.pending) {
+        if (pending.socket !== ws) continue;
+        this.pending.delete(reqId);
+        clearTimeout(pending.timer);
+        pending.reject(new Error(`instance ${pending.instanceId} went away before it answered "${pending.op}"`));
+      }
       if (peer && this.peers.get(peer.instanceId)?.socket === ws) {
         this.peers.delete(peer.instanceId);
         this.emit('disconnected', peer);
