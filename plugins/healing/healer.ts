@@ -41,6 +41,8 @@ export class Healer {
   /** When an instance id was last replaced for flapping: the same id flapping again is not replaced in a loop. */
   private readonly flapReplaced = new Map<string, number>();
   private readonly paused = new Map<number, string>();
+  /** When a cluster's pause ended: the silence of the partition is not held against anyone after it. */
+  private readonly resumedAt = new Map<number, number>();
   private readonly background = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private watching: Promise<void> | undefined;
@@ -133,7 +135,10 @@ export class Healer {
   private async judge(cluster: Cluster, policy: HealingPolicy): Promise<{ verdict: Verdict; rows: Instance[] }> {
     const rows = await this.onlineRows(cluster);
     const now = Date.now();
-    const watched: Watched[] = rows.map((row) => ({ id: row.id, role: row.role, silentForMs: now - this.lastHeard(row) }));
+    // After a partition, an instance whose next heartbeat is still due is not replaced for the
+    // silence every instance shared: each gets the full time again from the end of the pause.
+    const since = this.resumedAt.get(cluster.id) ?? 0;
+    const watched: Watched[] = rows.map((row) => ({ id: row.id, role: row.role, silentForMs: now - Math.max(this.lastHeard(row), since) }));
     return { verdict: assess(watched, policy, this.returns, now), rows };
   }
 
@@ -166,7 +171,8 @@ export class Healer {
         this.say(`cluster ${cluster.name}: paused: ${verdict.paused}`);
       } else if (!verdict.paused && was) {
         this.paused.delete(cluster.id);
-        await addEvent(db, cluster.id, 'resumed', null, 'most instances are heard from again');
+        this.resumedAt.set(cluster.id, Date.now());
+        await addEvent(db, cluster.id, 'resumed', null, 'most instances are heard from again; the others get the full time again from now');
       }
       const due = verdict.replace.filter((r) => !this.replacing.has(r.instance.id) && !this.wouldReplace.has(r.instance.id));
       if (!verdict.paused && due.length) void reconcileCluster(this.scalarium, cluster, `healing: ${due.map((d) => d.instance.id).join(', ')}`);
