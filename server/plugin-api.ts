@@ -122,7 +122,7 @@ export { appUser } from './sandbox/identities.ts';
 export type { Provider } from './core/provider.ts';
 export type { Peer } from './agent/hub.ts';
 export { PeerConnection } from './agent/peer-connection.ts';
-export { findInstance, insertInstance, setInstanceToken, updateInstance } from './db/instances.ts';
+export { findInstance, giveUpInstance, insertInstance, setInstanceToken, updateInstance } from './db/instances.ts';
 export { getClusterSettings, setClusterSettings, setRoleCounts, type ClusterSettings } from './db/clusters.ts';
 export { shutdownInstance, waitUntilOnline } from './core/lifecycle.ts';
 export { reconcileCluster, requireCluster } from './core/cluster-service.ts';

@@ -7,9 +7,8 @@
 //     provider terminates it (ec2: the instance; local: the agent and its leftovers), and the
 //     provider's own pass right after brings up the replacement (ec2: a new row; local and
 //     simulated: the agent again); its apps are placed on the remaining instances meanwhile.
-import crypto from 'node:crypto';
 import {
-  audit, configureCluster, listApps, listClusters, listInstances, reconcileApp, reconcileCluster, setInstanceToken, updateInstance,
+  audit, configureCluster, listApps, listClusters, listInstances, reconcileApp, reconcileCluster, giveUpInstance, updateInstance,
   type Cluster, type Instance, type Scalarium,
 } from '../../server/plugin-api.ts';
 import { assess, FLAP_WINDOW_MS, type Verdict, type Watched } from './assess.ts';
@@ -192,8 +191,7 @@ export class Healer {
         await audit(this.scalarium, ACTOR, 'instance.replace', row.id, { detail: { cluster: cluster.name, role: row.role, reason } });
         this.say(`${row.id} (cluster ${cluster.name}): replacing it: ${reason}`);
         // Given up on first: out of every count and route, and a late return cannot rejoin as it.
-        await updateInstance(db, row.id, { state: 'failed', failure: `replaced by healing: ${reason}`.slice(0, 1000) });
-        await setInstanceToken(db, row.id, crypto.randomBytes(32).toString('base64url'));
+        await giveUpInstance(db, row.id, `replaced by healing: ${reason}`);
         this.scalarium.hub.peer(row.id)?.socket.terminate();
       }
       const names = due.length === 1 ? due[0]!.row.id : `${due.length} instances`;

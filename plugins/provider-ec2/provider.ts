@@ -19,7 +19,7 @@
 // while an instance boots launches at once, and a slow boot holds up nothing but itself.
 import crypto from 'node:crypto';
 import {
-  configureCluster, shutdownInstance, waitUntilOnline, findCluster, findClusterById, findInstance, insertInstance, listInstances,
+  configureCluster, shutdownInstance, waitUntilOnline, findCluster, findClusterById, findInstance, giveUpInstance, insertInstance, listInstances,
   setInstanceToken, updateInstance, listRoles, limitEnv, type Scalarium, type Provider, type Cluster, type Instance,
   type InstanceState, type Peer,
 } from '../../server/plugin-api.ts';
@@ -199,8 +199,7 @@ export function createEc2Provider(scalarium: Scalarium): Ec2Provider {
 
   /** The row gives up: failed with a reason, its token revoked so a late agent cannot join. */
   async function fail(row: Instance, reason: string): Promise<void> {
-    await setInstanceToken(db, row.id, newToken());
-    await updateInstance(db, row.id, { state: 'failed', failure: reason.slice(0, 1000) });
+    await giveUpInstance(db, row.id, reason);
     say(`${row.id} failed: ${reason}`);
   }
 

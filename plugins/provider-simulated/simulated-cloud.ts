@@ -3,7 +3,7 @@
 // abruptly, look at what an instance holds). The instances are SimulatedAgents in the fleet host.
 import crypto from 'node:crypto';
 import {
-  AGENT_PATH, getClusterSettings, insertInstance, listInstances, listRoles, setInstanceToken, setRoleCounts, shutdownInstance,
+  AGENT_PATH, getClusterSettings, giveUpInstance, insertInstance, listInstances, listRoles, setInstanceToken, setRoleCounts, shutdownInstance,
   updateInstance, type Cluster, type Instance, type Provider, type Scalarium,
 } from '../../server/plugin-api.ts';
 import { BootWatch } from './boot-watch.ts';
@@ -131,8 +131,7 @@ export class SimulatedCloud {
   /** The instance gives up, as other providers' do: failed with its reason, its token revoked so a late connection cannot join. */
   private async fail(id: string, reason: string): Promise<string> {
     await this.forget(id);
-    await setInstanceToken(this.scalarium.db, id, crypto.randomBytes(32).toString('base64url'));
-    await updateInstance(this.scalarium.db, id, { state: 'failed', failure: reason.slice(0, 1000) });
+    await giveUpInstance(this.scalarium.db, id, reason);
     this.scalarium.say(`${id} failed: ${reason}`);
     return reason;
   }

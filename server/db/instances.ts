@@ -1,4 +1,5 @@
 // Clusters and their instances.
+import crypto from 'node:crypto';
 import { now, type Db } from './knex.ts';
 import { sha256 } from './identity.ts';
 
@@ -42,6 +43,15 @@ export async function insertInstance(db: Db, i: { id: string; clusterId: number;
 
 export async function setInstanceToken(db: Db, id: string, token: string): Promise<void> {
   await db('instances').where({ id }).update({ token_hash: sha256(token), next_token_hash: null });
+}
+
+/**
+ * The instance is given up on: its token revoked first (a late agent cannot join as it), then
+ * failed with the reason. Providers and healing give up rows the same way.
+ */
+export async function giveUpInstance(db: Db, id: string, reason: string): Promise<void> {
+  await setInstanceToken(db, id, crypto.randomBytes(32).toString('base64url'));
+  await updateInstance(db, id, { state: 'failed', failure: reason.slice(0, 1000) });
 }
 
 export async function listInstances(db: Db, clusterId?: number): Promise<Instance[]> {
