@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, logInWithToken } from '../../test/helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, loggedInPage } from '../../test/helpers/browser.ts';
 import { until } from '../../cli/test-support.ts';
 import { builtinPlugins } from '../builtin.ts';
 import { createTestScalarium, type TestScalarium } from '../../test/helpers/harness.ts';
@@ -45,16 +45,7 @@ test.after.always(async () => {
   if (!process.env.SCALARIUM_SCREENSHOTS) fs.rmSync(shots, { recursive: true, force: true });
 });
 
-async function loggedIn(): Promise<{ page: Page; dialogs: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await logInWithToken(page, s.url, s.token);
-  return { page, dialogs };
-}
+const loggedIn = () => loggedInPage(browser, s.url, s.token);
 
 test('a rule is added on the app\'s Alerts tab; a bad threshold comes back with the error and what was typed', async (t) => {
   const { page, dialogs } = await loggedIn();

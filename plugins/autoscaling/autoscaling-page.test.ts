@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, logInWithToken } from '../../test/helpers/browser.ts';
+import { launchChromium, loggedInPage } from '../../test/helpers/browser.ts';
 import { createTestScalarium, type TestScalarium } from '../../test/helpers/harness.ts';
 import { until } from '../../test/helpers/until.ts';
 import { createCluster, listRoles, type ClusterSettings } from '../../server/db/clusters.ts';
@@ -59,16 +59,7 @@ test.after.always(async () => {
   if (!process.env.SCALARIUM_SCREENSHOTS) fs.rmSync(shots, { recursive: true, force: true });
 });
 
-async function loggedIn(): Promise<{ page: Page; dialogs: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await logInWithToken(page, s.url, s.token);
-  return { page, dialogs };
-}
+const loggedIn = () => loggedInPage(browser, s.url, s.token);
 
 const rowsOf = (page: Page, selector: string) => page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
 

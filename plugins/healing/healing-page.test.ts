@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, logInWithToken } from '../../test/helpers/browser.ts';
+import { launchChromium, loggedInPage } from '../../test/helpers/browser.ts';
 import { createTestScalarium, type TestScalarium } from '../../test/helpers/harness.ts';
 import { until } from '../../test/helpers/until.ts';
 import { createCluster } from '../../server/db/clusters.ts';
@@ -69,16 +69,7 @@ test.after.always(async () => {
   if (!process.env.SCALARIUM_SCREENSHOTS) fs.rmSync(shots, { recursive: true, force: true });
 });
 
-async function loggedIn(token: string): Promise<{ page: Page; dialogs: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await logInWithToken(page, s.url, token);
-  return { page, dialogs };
-}
+const loggedIn = (token: string) => loggedInPage(browser, s.url, token);
 
 const rowsOf = (page: Page, table: string) => page.$$eval(`table.${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
 const form = (page: Page) => page.locator('form[action="/clusters/heal/healing"]');

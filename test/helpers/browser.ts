@@ -17,3 +17,18 @@ export async function logInWithToken(page: Page, baseUrl: string, token: string)
   await page.fill('input[name=token]', token);
   await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('form:has(input[name=token]) button')]);
 }
+
+/**
+ * A new 1200×900 page logged in with the token; `dialogs` collects what alert()/confirm() said (each
+ * dismissed), so a test can assert that no injected script ran.
+ */
+export async function loggedInPage(browser: Browser, baseUrl: string, token: string): Promise<{ page: Page; dialogs: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await logInWithToken(page, baseUrl, token);
+  return { page, dialogs };
+}
